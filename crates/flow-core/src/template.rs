@@ -1,0 +1,1 @@
+//! Templates: text with `{{variable}}`, `{{variable.path}}` and `{{secret.NAME}}` placeholders.
