@@ -1,0 +1,253 @@
+//! Reading `choice` blocks and their conditions.
+
+use crate::diagnostic::Problem;
+use crate::flow::{BlockId, BlockKind, Branch, Choice, Condition, Edge, IsCheck, Operator, Subject, ValueTemplate};
+use crate::suggest;
+use crate::template::{Part, Template};
+use crate::yaml::{Node, NodeValue};
+
+use super::reader::{self, fields, Reporter};
+use super::TargetRef;
+
+/// Reads the list of `{if, next}` branches and the `{else}` of a choice.
+pub(crate) fn read_choice(
+    reporter: &mut Reporter,
+    id: &BlockId,
+    value: &Node,
+    targets: &mut Vec<TargetRef>,
+) -> Option<BlockKind> {
+    let NodeValue::Seq(items) = &value.value else {
+        reporter.wrong_type(value, "`choice`", "a list of `{if: ..., next: ...}` and one `{else: ...}`");
+        return None;
+    };
+    let mut branches = Vec::new();
+    let mut otherwise = None;
+    let mut ok = true;
+    for item in items {
+        let Some(keys) = fields(reporter, item, "a choice branch", &["if", "next", "else"]) else {
+            ok = false;
+            continue;
+        };
+        if let Some(node) = keys.get("else") {
+            if keys.has("if") || keys.has("next") {
+                reporter.report_with_help(
+                    Problem::BadValue("`else` stands alone in its branch".to_owned()),
+                    item.span,
+                    Some("write `- else: <block id>` as the last branch".to_owned()),
+                );
+                ok = false;
+            }
+            if otherwise.is_some() {
+                reporter.report(Problem::BadValue(format!("choice `{id}` has two `else` branches")), node.span);
+                ok = false;
+            }
+            otherwise = target(reporter, id, node, Edge::Else, targets);
+            continue;
+        }
+        let (Some(condition), Some(next)) = (keys.get("if"), keys.get("next")) else {
+            let missing = if keys.has("if") { "next" } else { "if" };
+            reporter.report_with_help(
+                Problem::MissingKey(format!("a choice branch has no `{missing}`")),
+                item.span,
+                Some("write `- if: <condition>` with `next: <block id>`".to_owned()),
+            );
+            ok = false;
+            continue;
+        };
+        let label = describe(condition);
+        let condition = read_condition(reporter, condition);
+        let next = target(reporter, id, next, Edge::Branch(label), targets);
+        match (condition, next) {
+            (Some(condition), Some(next)) => branches.push(Branch { condition, next }),
+            _ => ok = false,
+        }
+    }
+    let Some(otherwise) = otherwise else {
+        reporter.report_with_help(
+            Problem::MissingElse(id.to_string()),
+            value.span,
+            Some("add `- else: <block id>` as the last branch".to_owned()),
+        );
+        return None;
+    };
+    ok.then_some(BlockKind::Choice(Choice { branches, otherwise }))
+}
+
+fn target(reporter: &mut Reporter, from: &BlockId, node: &Node, edge: Edge, targets: &mut Vec<TargetRef>) -> Option<BlockId> {
+    let name = reader::text(reporter, node, "a target")?;
+    targets.push(TargetRef { from: from.clone(), to: name.to_owned(), span: node.span, edge });
+    Some(BlockId::new(name))
+}
+
+const CONDITION_KEYS: &[&str] = &[
+    "var", "case_sensitive", "is", "all", "any", "not", "equals", "not_equals", "contains", "not_contains",
+    "starts_with", "ends_with", "greater_than", "less_than", "at_least", "at_most", "matches", "one_of",
+];
+const IS_CHECKS: &[&str] = &["message", "number", "set", "empty"];
+
+/// Reads one condition: a comparison, an `is`, or `all`/`any`/`not`.
+pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Condition> {
+    let keys = fields(reporter, node, "a condition", CONDITION_KEYS)?;
+    let tests: Vec<&str> = keys.iter().map(|(key, ..)| key).filter(|key| !matches!(*key, "var" | "case_sensitive")).collect();
+    let [test] = tests.as_slice() else {
+        let message = match tests.len() {
+            0 => "a condition has no test (add an operator such as `equals`, or `is`, `all`, `any`, `not`)".to_owned(),
+            _ => format!("a condition has several tests ({}); combine them with `all` or `any`", suggest::backticked(&tests)),
+        };
+        reporter.report(Problem::BadValue(message), node.span);
+        return None;
+    };
+    let value = keys.get(test)?;
+    match *test {
+        "all" | "any" | "not" => {
+            if let Some(extra) = keys.key_node("var").or_else(|| keys.key_node("case_sensitive")) {
+                reporter.report(Problem::BadValue(format!("`{test}` takes conditions, not `var` or `case_sensitive` beside it")), extra.span);
+                return None;
+            }
+            read_combination(reporter, test, value)
+        }
+        "is" => {
+            let subject = read_subject(reporter, keys.get("var"))?;
+            let name = reader::text(reporter, value, "`is`")?;
+            let check = match name {
+                "message" => IsCheck::Message,
+                "number" => IsCheck::Number,
+                "set" => IsCheck::Set,
+                "empty" => IsCheck::Empty,
+                _ => {
+                    reporter.report_with_help(
+                        Problem::BadValue(format!("unknown `is` check `{name}` (expected one of {})", suggest::backticked(IS_CHECKS))),
+                        value.span,
+                        suggest::did_you_mean(name, IS_CHECKS.iter().copied()),
+                    );
+                    return None;
+                }
+            };
+            Some(Condition::Is { subject, check })
+        }
+        operator_name => {
+            let operator = Operator::ALL.iter().find(|(name, _)| *name == operator_name).map(|(_, op)| *op)?;
+            let subject = read_subject(reporter, keys.get("var"));
+            let case_sensitive = match keys.get("case_sensitive") {
+                Some(node) => reader::boolean(reporter, node, "`case_sensitive`")?,
+                None => false,
+            };
+            let value_template = read_operand(reporter, operator, value)?;
+            let regex = match (operator, &value_template) {
+                (Operator::Matches, ValueTemplate::Literal(pattern)) => Some(compile_regex(reporter, value, pattern, case_sensitive)?),
+                _ => None,
+            };
+            Some(Condition::Compare { subject: subject?, operator, value: value_template, case_sensitive, regex })
+        }
+    }
+}
+
+fn read_combination(reporter: &mut Reporter, test: &str, value: &Node) -> Option<Condition> {
+    if test == "not" {
+        return Some(Condition::Not(Box::new(read_condition(reporter, value)?)));
+    }
+    let NodeValue::Seq(items) = &value.value else {
+        reporter.wrong_type(value, &format!("`{test}`"), "a list of conditions");
+        return None;
+    };
+    let conditions: Vec<_> = items.iter().filter_map(|item| read_condition(reporter, item)).collect();
+    if conditions.len() != items.len() {
+        return None;
+    }
+    Some(match test {
+        "all" => Condition::All(conditions),
+        _ => Condition::Any(conditions),
+    })
+}
+
+/// `var: shop failure.status` → variable `shop failure`, path `status`; no `var` tests the last answer.
+fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject> {
+    let Some(node) = node else {
+        return Some(Subject { variable: crate::flow::LAST_USER_ANSWER.to_owned(), path: None });
+    };
+    let source = reader::text(reporter, node, "`var`")?;
+    let wrapped = format!("{{{{{source}}}}}");
+    let parsed = Template::parse(&wrapped);
+    match parsed.as_ref().ok().and_then(Template::single_placeholder) {
+        Some(Part::Variable(variable)) => Some(Subject { variable: variable.name.clone(), path: variable.path.clone() }),
+        _ => {
+            let offset = parsed.err().map_or(0, |error| error.offset.saturating_sub(2));
+            reporter.report_with_help(
+                Problem::BadValue(format!("`{source}` is not a variable or a variable with a path")),
+                reader::offset_span(node, offset),
+                Some("write a variable name, optionally with a path: `shop failure.status`, `titles[0]`".to_owned()),
+            );
+            None
+        }
+    }
+}
+
+fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Option<ValueTemplate> {
+    let what = format!("the `{}` value", operator.name());
+    let value = reader::value_template(reporter, node, &what, false)?;
+    let fits = match (operator, &value) {
+        (Operator::OneOf, ValueTemplate::Literal(v)) => v.is_array(),
+        (Operator::OneOf, ValueTemplate::List(_)) => true,
+        (Operator::OneOf, ValueTemplate::Text(t)) => reader::single_variable(t),
+        (_, ValueTemplate::List(_) | ValueTemplate::Object(_)) => false,
+        (_, ValueTemplate::Literal(v)) => !v.is_array() && !v.is_object(),
+        (_, ValueTemplate::Text(_)) => true,
+    };
+    if !fits {
+        let expected = match operator {
+            Operator::OneOf => "a list, or one list variable such as \"{{titles}}\"",
+            _ => "a single value",
+        };
+        reporter.wrong_type(node, &what, expected);
+        return None;
+    }
+    Some(value)
+}
+
+fn compile_regex(reporter: &mut Reporter, node: &Node, pattern: &serde_json::Value, case_sensitive: bool) -> Option<regex::Regex> {
+    let pattern = crate::template::value_to_text(pattern);
+    match regex::RegexBuilder::new(&pattern).case_insensitive(!case_sensitive).build() {
+        Ok(regex) => Some(regex),
+        Err(error) => {
+            reporter.report(Problem::RegexSyntax(super::blocks::first_line(&error.to_string())), node.span);
+            None
+        }
+    }
+}
+
+/// A short text of a condition for graph edges: `shop failure is message`.
+fn describe(node: &Node) -> String {
+    let Some(entries) = node.as_map() else {
+        return "?".to_owned();
+    };
+    let mut var = None;
+    let mut parts = Vec::new();
+    for (key, value) in entries {
+        let key = key.as_scalar().unwrap_or("?");
+        match key {
+            "var" => var = value.as_scalar().map(str::to_owned),
+            "case_sensitive" => {}
+            "all" | "any" => {
+                let inner: Vec<String> = match &value.value {
+                    NodeValue::Seq(items) => items.iter().map(describe).collect(),
+                    _ => vec!["?".to_owned()],
+                };
+                parts.push(inner.join(if key == "all" { " and " } else { " or " }));
+            }
+            "not" => parts.push(format!("not ({})", describe(value))),
+            operator => {
+                let shown = match value.as_scalar() {
+                    Some(text) => text.to_owned(),
+                    None => value.to_json().to_string(),
+                };
+                parts.push(format!("{} {shown}", operator.replace('_', " ")));
+            }
+        }
+    }
+    let test = parts.join(" ");
+    match var {
+        Some(var) => format!("{var} {test}"),
+        None if entries.iter().any(|(k, _)| matches!(k.as_scalar(), Some("all" | "any" | "not"))) => test,
+        None => format!("answer {test}"),
+    }
+}

@@ -1,0 +1,353 @@
+//! From YAML text to a checked [`Flow`]: reads every key, reports every problem.
+
+mod blocks;
+mod condition;
+pub(crate) mod reader;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use petgraph::graph::DiGraph;
+use serde_json::Value;
+
+use crate::diagnostic::{self, Diagnostic, Problem};
+use crate::flow::{
+    AcceptStatus, Block, BlockId, Edge, Flow, Settings, VarType, VariableDecl, WebhookSettings,
+};
+use crate::suggest;
+use crate::yaml::{self, Node, NodeValue, Span};
+use reader::{fields, Reporter};
+
+/// The kind keys of a block.
+pub const BLOCK_KINDS: &[&str] = &[
+    "message", "question", "wait", "choice", "webhook", "set", "jump", "sleep", "event", "handoff", "end",
+];
+
+const TOP_LEVEL_KEYS: &[&str] = &["bot", "description", "start", "variables", "settings", "blocks"];
+
+/// What loading a flow file gives: the flow when it has no errors, and every diagnostic.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The checked flow; `None` when any diagnostic is an error.
+    pub flow: Option<Flow>,
+    /// Errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A target named by a block, checked once every block id is known.
+pub(crate) struct TargetRef {
+    pub(crate) from: BlockId,
+    pub(crate) to: String,
+    pub(crate) span: Span,
+    pub(crate) edge: Edge,
+}
+
+/// Loads and checks a flow from its YAML text.
+pub fn load(source: &str) -> Loaded {
+    let mut reporter = Reporter::default();
+    let flow = match yaml::parse(source) {
+        Ok(Some(root)) => compile(&mut reporter, &root, source),
+        Ok(None) => {
+            reporter.report(Problem::NotAMapping("an empty file"), Span::new(1, 1));
+            None
+        }
+        Err(error) => {
+            reporter.report(Problem::YamlSyntax(error.message), error.span);
+            None
+        }
+    };
+    let mut diagnostics = reporter.diagnostics;
+    diagnostic::sort(&mut diagnostics);
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    Loaded {
+        flow: flow.filter(|_| !has_errors),
+        diagnostics,
+    }
+}
+
+fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
+    if root.as_map().is_none() {
+        reporter.report(Problem::NotAMapping(root.describe()), root.span);
+        return None;
+    }
+    let top = fields(reporter, root, "the flow", TOP_LEVEL_KEYS)?;
+    let id = read_bot_id(reporter, root, top.get("bot"));
+    let description = top.get("description").and_then(|node| reader::text(reporter, node, "`description`"));
+    let variables = top.get("variables").map(|node| read_variables(reporter, node)).unwrap_or_default();
+    let settings = top.get("settings").map(|node| read_settings(reporter, node)).unwrap_or_default();
+
+    let mut targets = Vec::new();
+    let mut blocks = IndexMap::new();
+    let mut block_nodes = Vec::new();
+    match top.get("blocks") {
+        Some(node) => read_blocks(reporter, node, &mut blocks, &mut block_nodes, &mut targets),
+        None => reporter.report_with_help(
+            Problem::MissingKey("the flow has no `blocks`".to_owned()),
+            root.span,
+            Some("add `blocks:` with at least one block".to_owned()),
+        ),
+    }
+    reporter.block = None;
+    if top.has("blocks") && blocks.is_empty() && !reporter.has_errors() {
+        reporter.report(Problem::NoBlocks, top.key_node("blocks").map_or(root.span, |key| key.span));
+    }
+    // Targets may name blocks that failed to compile: those exist, with their own errors.
+    let all_ids: Vec<&str> = block_nodes.iter().map(|(id, ..)| id.as_str()).collect();
+    let start = read_start(reporter, top.get("start"), &all_ids);
+    check_targets(reporter, &targets, &all_ids);
+
+    let (graph, graph_index) = build_graph(&blocks, &targets);
+    let flow = Flow {
+        id: id.unwrap_or_default(),
+        description: description.map(str::to_owned),
+        start: start?,
+        variables,
+        settings,
+        blocks,
+        graph,
+        graph_index,
+        content_hash: fnv1a(source.as_bytes()),
+    };
+    crate::validate::check(reporter, &flow, &block_nodes);
+    Some(flow)
+}
+
+fn read_bot_id(reporter: &mut Reporter, root: &Node, node: Option<&Node>) -> Option<String> {
+    let Some(node) = node else {
+        reporter.report_with_help(
+            Problem::MissingKey("the flow has no `bot` id".to_owned()),
+            root.span,
+            Some("add `bot: <id>` at the top, with letters, digits, `-` and `_`".to_owned()),
+        );
+        return None;
+    };
+    let id = reader::text(reporter, node, "`bot`")?;
+    let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        reporter.report_with_help(
+            Problem::BadValue(format!("`{id}` is not a valid bot id")),
+            node.span,
+            Some("use letters, digits, `-` and `_`".to_owned()),
+        );
+        return None;
+    }
+    Some(id.to_owned())
+}
+
+fn read_variables(reporter: &mut Reporter, node: &Node) -> IndexMap<String, VariableDecl> {
+    let mut variables = IndexMap::new();
+    let Some(entries) = fields(reporter, node, "`variables`", &[]) else {
+        return variables;
+    };
+    for (_, key, value) in entries.iter() {
+        let Some(name) = reader::variable_name(reporter, key, "a declared variable") else {
+            continue;
+        };
+        if let Some(decl) = read_declaration(reporter, name, value) {
+            variables.insert(name.to_owned(), decl);
+        }
+    }
+    variables
+}
+
+const TYPE_NAMES: &[&str] = &["text", "number", "list", "boolean", "object"];
+
+fn read_declaration(reporter: &mut Reporter, name: &str, node: &Node) -> Option<VariableDecl> {
+    if node.is_null() {
+        return Some(VariableDecl { var_type: None, default: None });
+    }
+    let (type_node, default) = match &node.value {
+        NodeValue::Scalar(..) => (Some(node), None),
+        NodeValue::Map(_) => {
+            let decl = fields(reporter, node, &format!("variable `{name}`"), &["type", "default"])?;
+            (decl.get("type"), decl.get("default"))
+        }
+        NodeValue::Seq(_) => {
+            reporter.wrong_type(node, &format!("variable `{name}`"), "a type name or `{type, default}`");
+            return None;
+        }
+    };
+    let var_type = match type_node {
+        Some(type_node) => Some(read_type(reporter, type_node)?),
+        None => None,
+    };
+    let default = default.map(Node::to_json);
+    if let (Some(var_type), Some(value)) = (var_type, &default) {
+        if !fits_type(var_type, value) {
+            reporter.report(
+                Problem::BadValue(format!(
+                    "the default of `{name}` does not fit its type {}",
+                    var_type.name()
+                )),
+                node.span,
+            );
+        }
+    }
+    Some(VariableDecl { var_type, default })
+}
+
+fn read_type(reporter: &mut Reporter, node: &Node) -> Option<VarType> {
+    let name = reader::text(reporter, node, "a variable type")?;
+    let var_type = match name {
+        "text" => VarType::Text,
+        "number" => VarType::Number,
+        "list" => VarType::List,
+        "boolean" => VarType::Boolean,
+        "object" => VarType::Object,
+        _ => {
+            reporter.report_with_help(
+                Problem::BadValue(format!(
+                    "unknown variable type `{name}` (expected one of {})",
+                    suggest::backticked(TYPE_NAMES)
+                )),
+                node.span,
+                suggest::did_you_mean(name, TYPE_NAMES.iter().copied()),
+            );
+            return None;
+        }
+    };
+    Some(var_type)
+}
+
+/// True when `value` may be stored in a variable declared as `var_type`.
+pub(crate) fn fits_type(var_type: VarType, value: &Value) -> bool {
+    match var_type {
+        VarType::Text => !value.is_array() && !value.is_object(),
+        VarType::Number => value.is_number() || value.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()),
+        VarType::List => value.is_array(),
+        VarType::Boolean => value.is_boolean(),
+        VarType::Object => true,
+    }
+}
+
+fn read_settings(reporter: &mut Reporter, node: &Node) -> Settings {
+    let mut settings = Settings::default();
+    let Some(top) = fields(reporter, node, "`settings`", &["webhook"]) else {
+        return settings;
+    };
+    let Some(webhook) = top
+        .get("webhook")
+        .and_then(|node| fields(reporter, node, "`settings.webhook`", &["timeout", "accept_status"]))
+    else {
+        return settings;
+    };
+    if let Some(node) = webhook.get("timeout") {
+        if let Some(timeout) = reader::duration(reporter, node, "the webhook timeout", MIN_TIMEOUT..=MAX_TIMEOUT) {
+            settings.webhook.timeout = timeout;
+        }
+    }
+    if let Some(node) = webhook.get("accept_status") {
+        if let Some(accept) = read_accept_status(reporter, node) {
+            settings.webhook = WebhookSettings { accept_status: accept, ..settings.webhook };
+        }
+    }
+    settings
+}
+
+/// The shortest webhook time-out a flow may set.
+pub(crate) const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+/// The longest webhook time-out a flow may ask for; the server caps it further.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// `accept_status`: `200`, `"2xx"`, or a list of those.
+pub(crate) fn read_accept_status(reporter: &mut Reporter, node: &Node) -> Option<AcceptStatus> {
+    let items: Vec<&Node> = match &node.value {
+        NodeValue::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let mut entries = Vec::new();
+    for item in items {
+        let entry = item.as_scalar().and_then(AcceptStatus::parse_entry);
+        match entry {
+            Some(entry) => entries.push(entry),
+            None => {
+                reporter.wrong_type(item, "an `accept_status` entry", "a status such as `200` or a class such as `2xx`");
+                return None;
+            }
+        }
+    }
+    if entries.is_empty() {
+        reporter.wrong_type(node, "`accept_status`", "a status, a class like `2xx`, or a list of them");
+        return None;
+    }
+    Some(AcceptStatus::from_entries(entries))
+}
+
+fn read_blocks<'n>(
+    reporter: &mut Reporter,
+    node: &'n Node,
+    blocks: &mut IndexMap<BlockId, Block>,
+    block_nodes: &mut Vec<(BlockId, &'n Node, &'n Node)>,
+    targets: &mut Vec<TargetRef>,
+) {
+    let Some(entries) = fields(reporter, node, "`blocks`", &[]) else {
+        return;
+    };
+    for (name, key, value) in entries.iter() {
+        let id = BlockId::new(name);
+        reporter.block = Some(name.to_owned());
+        block_nodes.push((id.clone(), key, value));
+        if let Some(kind) = blocks::read_block(reporter, &id, value, targets) {
+            blocks.insert(id.clone(), Block { id, kind, span: key.span });
+        }
+    }
+}
+
+fn read_start(reporter: &mut Reporter, node: Option<&Node>, all_ids: &[&str]) -> Option<BlockId> {
+    let Some(node) = node else {
+        return all_ids.first().map(|id| BlockId::new(id));
+    };
+    let name = reader::text(reporter, node, "`start`")?;
+    match all_ids.contains(&name) {
+        true => Some(BlockId::new(name)),
+        false => {
+            let help = suggest::did_you_mean(name, all_ids.iter().copied());
+            reporter.report_with_help(Problem::UnknownStart(name.to_owned()), node.span, help);
+            None
+        }
+    }
+}
+
+fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &[&str]) {
+    for target in targets {
+        if all_ids.contains(&target.to.as_str()) {
+            continue;
+        }
+        let help = suggest::did_you_mean(&target.to, all_ids.iter().copied());
+        reporter.block = Some(target.from.to_string());
+        reporter.report_with_help(
+            Problem::UnknownTarget {
+                block: target.from.to_string(),
+                target: target.to.clone(),
+            },
+            target.span,
+            help,
+        );
+    }
+    reporter.block = None;
+}
+
+fn build_graph(
+    blocks: &IndexMap<BlockId, Block>,
+    targets: &[TargetRef],
+) -> (DiGraph<BlockId, Edge>, HashMap<BlockId, petgraph::graph::NodeIndex>) {
+    let mut graph = DiGraph::with_capacity(blocks.len(), targets.len());
+    let mut index = HashMap::with_capacity(blocks.len());
+    for id in blocks.keys() {
+        index.insert(id.clone(), graph.add_node(id.clone()));
+    }
+    for target in targets {
+        if let (Some(&from), Some(&to)) = (index.get(&target.from), index.get(target.to.as_str())) {
+            graph.add_edge(from, to, target.edge.clone());
+        }
+    }
+    (graph, index)
+}
+
+/// FNV-1a: a hash of the flow's text that stays the same across builds and platforms.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

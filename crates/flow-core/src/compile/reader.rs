@@ -1,0 +1,315 @@
+//! Reading typed values out of YAML nodes, reporting every problem with its position.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::flow::ValueTemplate;
+use crate::path::Path;
+use crate::suggest;
+use crate::template::{Part, Template};
+use crate::yaml::{Node, NodeValue, ScalarStyle, Span};
+
+/// Collects diagnostics while a flow is compiled, remembering the block being read.
+#[derive(Default)]
+pub(crate) struct Reporter {
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) block: Option<String>,
+}
+
+impl Reporter {
+    /// Reports `problem` at `span` in the current block.
+    pub(crate) fn report(&mut self, problem: Problem, span: Span) {
+        self.report_with_help(problem, span, None);
+    }
+
+    /// Reports `problem` with a hint of what to do.
+    pub(crate) fn report_with_help(&mut self, problem: Problem, span: Span, help: Option<String>) {
+        let diagnostic = Diagnostic::new(problem, span)
+            .in_block(self.block.as_deref())
+            .with_help(help);
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// True once an error (not a warning) was reported.
+    pub(crate) fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Reports a value of the wrong shape.
+    pub(crate) fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+        self.report(
+            Problem::WrongType(format!("{what} must be {expected}, found {}", node.describe())),
+            node.span,
+        );
+    }
+}
+
+/// The entries of a mapping whose keys were checked against the allowed ones.
+pub(crate) struct Fields<'n> {
+    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+}
+
+impl<'n> Fields<'n> {
+    /// The value under `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries.iter().find(|(name, ..)| *name == key).map(|(_, _, value)| *value)
+    }
+
+    /// The key node of `key` (for pointing at the key rather than its value).
+    pub(crate) fn key_node(&self, key: &str) -> Option<&'n Node> {
+        self.entries.iter().find(|(name, ..)| *name == key).map(|(_, key, _)| *key)
+    }
+
+    /// True when `key` is present.
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// All entries, in file order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + '_ {
+        self.entries.iter().copied()
+    }
+}
+
+/// Reads a mapping, reporting keys that are not allowed (with a did-you-mean) and duplicates.
+/// `what` names the place for messages, e.g. "webhook" or "a save entry".
+pub(crate) fn fields<'n>(
+    reporter: &mut Reporter,
+    node: &'n Node,
+    what: &str,
+    allowed: &[&str],
+) -> Option<Fields<'n>> {
+    let Some(entries) = node.as_map() else {
+        reporter.wrong_type(node, what, "a mapping");
+        return None;
+    };
+    let mut fields = Fields { entries: Vec::new() };
+    for (key, value) in entries {
+        let Some(name) = key.as_scalar() else {
+            reporter.wrong_type(key, "a key", "text");
+            continue;
+        };
+        if fields.has(name) {
+            reporter.report(Problem::DuplicateKey(name.to_owned()), key.span);
+            continue;
+        }
+        if !allowed.is_empty() && !allowed.contains(&name) {
+            report_unknown_key(reporter, key, name, what, allowed);
+            continue;
+        }
+        fields.entries.push((name, key, value));
+    }
+    Some(fields)
+}
+
+/// Reports `name` as unknown in `what`, suggesting the closest allowed key.
+pub(crate) fn report_unknown_key(reporter: &mut Reporter, key: &Node, name: &str, what: &str, allowed: &[&str]) {
+    let message = format!("unknown key `{name}` in {what}{}", suggest::expected_keys(allowed));
+    let help = suggest::did_you_mean(name, allowed.iter().copied());
+    reporter.report_with_help(Problem::UnknownKey(message), key.span, help);
+}
+
+/// The text of a scalar (numbers and booleans as written); `None` with a report otherwise.
+pub(crate) fn text<'n>(reporter: &mut Reporter, node: &'n Node, what: &str) -> Option<&'n str> {
+    match &node.value {
+        NodeValue::Scalar(_, ScalarStyle::Plain) if node.is_null() => {
+            reporter.wrong_type(node, what, "text");
+            None
+        }
+        NodeValue::Scalar(text, _) => Some(text),
+        _ => {
+            reporter.wrong_type(node, what, "text");
+            None
+        }
+    }
+}
+
+/// A boolean scalar.
+pub(crate) fn boolean(reporter: &mut Reporter, node: &Node, what: &str) -> Option<bool> {
+    match node.to_json() {
+        Value::Bool(b) if !matches!(node.value, NodeValue::Scalar(_, ScalarStyle::Quoted)) => Some(b),
+        _ => {
+            reporter.wrong_type(node, what, "`true` or `false`");
+            None
+        }
+    }
+}
+
+/// A whole number within `range`.
+pub(crate) fn whole_number(
+    reporter: &mut Reporter,
+    node: &Node,
+    what: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Option<u64> {
+    match node.to_json().as_u64() {
+        Some(n) if range.contains(&n) && node.as_scalar().is_some() => Some(n),
+        _ => {
+            let expected = format!("a whole number from {} to {}", range.start(), range.end());
+            reporter.wrong_type(node, what, &expected);
+            None
+        }
+    }
+}
+
+/// Where character `offset` of a scalar's text stands in the file, as near as YAML lets us tell.
+pub(crate) fn offset_span(node: &Node, offset: usize) -> Span {
+    match &node.value {
+        // Block scalars start on the line after their indicator; point at the indicator.
+        NodeValue::Scalar(text, ScalarStyle::Plain | ScalarStyle::Quoted) if !text.contains('\n') => {
+            node.text_start().shifted(offset)
+        }
+        _ => node.span,
+    }
+}
+
+/// A template; `allow_secrets` only in webhook requests.
+pub(crate) fn template(reporter: &mut Reporter, node: &Node, what: &str, allow_secrets: bool) -> Option<Template> {
+    let source = text(reporter, node, what)?;
+    let template = match Template::parse(source) {
+        Ok(template) => template,
+        Err(error) => {
+            reporter.report(
+                Problem::TemplateSyntax(format!("{} in {what}", error.message)),
+                offset_span(node, error.offset),
+            );
+            return None;
+        }
+    };
+    if !allow_secrets {
+        if let Some(secret) = template.secrets().next() {
+            reporter.report_with_help(
+                Problem::SecretOutsideRequest(secret.to_owned()),
+                node.span,
+                Some("use secrets only in a webhook's url, query, headers or body".to_owned()),
+            );
+            return None;
+        }
+    }
+    Some(template)
+}
+
+/// A template that must be exactly one placeholder of a variable (`"{{titles}}"`).
+pub(crate) fn single_variable(template: &Template) -> bool {
+    matches!(template.single_placeholder(), Some(Part::Variable(_)))
+}
+
+/// A path, with its syntax errors pointed at inside the string.
+pub(crate) fn path(reporter: &mut Reporter, node: &Node, what: &str) -> Option<Path> {
+    let source = if node.is_null() { "" } else { text(reporter, node, what)? };
+    match Path::parse(source) {
+        Ok(path) => Some(path),
+        Err(error) => {
+            reporter.report(
+                Problem::PathSyntax(format!("{} in {what} `{source}`", error.message)),
+                offset_span(node, error.offset),
+            );
+            None
+        }
+    }
+}
+
+/// A JSON value whose strings are templates.
+pub(crate) fn value_template(
+    reporter: &mut Reporter,
+    node: &Node,
+    what: &str,
+    allow_secrets: bool,
+) -> Option<ValueTemplate> {
+    match &node.value {
+        NodeValue::Scalar(_, ScalarStyle::Plain) if !node.to_json().is_string() => {
+            Some(ValueTemplate::Literal(node.to_json()))
+        }
+        NodeValue::Scalar(..) => {
+            let template = template(reporter, node, what, allow_secrets)?;
+            Some(match template.is_literal() {
+                true => ValueTemplate::Literal(Value::String(template.source().to_owned())),
+                false => ValueTemplate::Text(template),
+            })
+        }
+        NodeValue::Seq(items) => {
+            let mut out = Vec::new();
+            let mut ok = true;
+            for item in items {
+                match value_template(reporter, item, what, allow_secrets) {
+                    Some(value) => out.push(value),
+                    None => ok = false,
+                }
+            }
+            let all_literal = out.iter().all(|v| matches!(v, ValueTemplate::Literal(_)));
+            ok.then(|| match all_literal {
+                true => ValueTemplate::Literal(node.to_json()),
+                false => ValueTemplate::List(out),
+            })
+        }
+        NodeValue::Map(entries) => {
+            let mut out = Vec::new();
+            let mut ok = true;
+            for (key, value) in entries {
+                let Some(name) = text(reporter, key, "a key") else {
+                    ok = false;
+                    continue;
+                };
+                match value_template(reporter, value, what, allow_secrets) {
+                    Some(value) => out.push((name.to_owned(), value)),
+                    None => ok = false,
+                }
+            }
+            let all_literal = out.iter().all(|(_, v)| matches!(v, ValueTemplate::Literal(_)));
+            ok.then(|| match all_literal {
+                true => ValueTemplate::Literal(node.to_json()),
+                false => ValueTemplate::Object(out),
+            })
+        }
+    }
+}
+
+/// A duration such as `500ms`, `15s`, `2m` or `1h`, within `range`.
+pub(crate) fn duration(
+    reporter: &mut Reporter,
+    node: &Node,
+    what: &str,
+    range: std::ops::RangeInclusive<Duration>,
+) -> Option<Duration> {
+    let source = text(reporter, node, what)?;
+    let Some(duration) = crate::duration::parse(source) else {
+        reporter.report_with_help(
+            Problem::BadDuration(format!("{what} `{source}` is not a duration")),
+            node.span,
+            Some("write a number and a unit: `500ms`, `15s`, `2m` or `1h`".to_owned()),
+        );
+        return None;
+    };
+    if !range.contains(&duration) {
+        let message = format!(
+            "{what} `{source}` is out of range ({} to {})",
+            crate::duration::format(*range.start()),
+            crate::duration::format(*range.end())
+        );
+        reporter.report(Problem::BadDuration(message), node.span);
+        return None;
+    }
+    Some(duration)
+}
+
+/// A variable name: not empty, and none of `.`, `[`, `]`, `{`, `}`.
+pub(crate) fn variable_name<'n>(reporter: &mut Reporter, node: &'n Node, what: &str) -> Option<&'n str> {
+    let name = text(reporter, node, what)?;
+    if is_variable_name(name) {
+        Some(name.trim())
+    } else {
+        reporter.report_with_help(
+            Problem::BadValue(format!("`{name}` is not a valid variable name for {what}")),
+            node.span,
+            Some("variable names may hold letters, digits and spaces, but not `.`, `[`, `]`, `{` or `}`".to_owned()),
+        );
+        None
+    }
+}
+
+/// True for a valid variable name.
+pub(crate) fn is_variable_name(name: &str) -> bool {
+    !name.trim().is_empty() && !name.contains(['.', '[', ']', '{', '}'])
+}

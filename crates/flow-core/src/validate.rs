@@ -1,0 +1,215 @@
+//! Checks on a compiled flow that need the whole of it: reachability, loops, variables, types.
+//!
+//! Each `check_*` function is one rule; all report warnings, since the flow still runs.
+
+use std::collections::HashSet;
+
+use petgraph::visit::{Bfs, EdgeRef};
+
+use crate::compile::fits_type;
+use crate::compile::reader::{offset_span, Reporter};
+use crate::diagnostic::Problem;
+use crate::flow::{BlockId, BlockKind, Flow, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES};
+use crate::template::Template;
+use crate::yaml::{Node, NodeValue};
+
+/// A block's id, the node of its id, and the node of its body.
+pub(crate) type BlockNode<'n> = (BlockId, &'n Node, &'n Node);
+
+/// Runs every whole-flow check.
+pub(crate) fn check(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
+    check_reachable(reporter, flow);
+    check_endless_loops(reporter, flow);
+    check_variables_assigned(reporter, flow, block_nodes);
+    check_list_saves(reporter, flow, block_nodes);
+    check_set_types(reporter, flow, block_nodes);
+    reporter.block = None;
+}
+
+fn check_reachable(reporter: &mut Reporter, flow: &Flow) {
+    let Some(&start) = flow.graph_index.get(flow.start()) else {
+        return;
+    };
+    let mut reached = HashSet::new();
+    let mut bfs = Bfs::new(&flow.graph, start);
+    while let Some(index) = bfs.next(&flow.graph) {
+        reached.insert(flow.graph[index].clone());
+    }
+    for block in flow.blocks() {
+        if !reached.contains(&block.id) {
+            reporter.block = Some(block.id.to_string());
+            reporter.report_with_help(
+                Problem::Unreachable(block.id.to_string()),
+                block.span,
+                Some("point a `next` at it, or remove it".to_owned()),
+            );
+        }
+    }
+}
+
+fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
+    for component in petgraph::algo::tarjan_scc(&flow.graph) {
+        let members: HashSet<_> = component.iter().copied().collect();
+        let is_cycle = component.len() > 1
+            || flow.graph.edges(component[0]).any(|edge| edge.target() == component[0]);
+        if !is_cycle {
+            continue;
+        }
+        let waits = component
+            .iter()
+            .any(|&index| flow.block(flow.graph[index].as_str()).is_some_and(|block| block.kind.waits()));
+        let leaves = component
+            .iter()
+            .any(|&index| flow.graph.edges(index).any(|edge| !members.contains(&edge.target())));
+        if waits || leaves {
+            continue;
+        }
+        let mut ids: Vec<&BlockId> = component.iter().map(|&index| &flow.graph[index]).collect();
+        ids.sort_by_key(|id| flow.blocks.get_index_of(id.as_str()));
+        let first = flow.block(ids[0].as_str()).map(|block| block.span).unwrap_or_default();
+        let names: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+        reporter.block = Some(ids[0].to_string());
+        reporter.report_with_help(
+            Problem::EndlessLoop(names.join(", ")),
+            first,
+            Some("add a question or wait in the loop, or a choice that leaves it".to_owned()),
+        );
+    }
+}
+
+/// The variables a flow gives a value to: declared, built in, or assigned by a block.
+fn assigned_variables(flow: &Flow) -> HashSet<&str> {
+    let mut assigned: HashSet<&str> = BUILT_IN_VARIABLES.iter().copied().collect();
+    assigned.extend(flow.variables().keys().map(String::as_str));
+    for block in flow.blocks() {
+        match &block.kind {
+            BlockKind::Question(question) => assigned.extend(question.save_to.as_deref()),
+            BlockKind::Wait(wait) => assigned.extend(wait.save_to.as_deref()),
+            BlockKind::Webhook(webhook) => {
+                assigned.extend(webhook.save.iter().map(|save| save.to.as_str()));
+                assigned.insert(webhook.failure_variable());
+            }
+            BlockKind::Set(set) => assigned.extend(set.assignments.iter().map(|(name, _)| name.as_str())),
+            BlockKind::Jump(jump) => assigned.extend(jump.save.iter().map(|(_, parent)| parent.as_str())),
+            _ => {}
+        }
+    }
+    assigned
+}
+
+fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
+    let assigned = assigned_variables(flow);
+    for (id, _, body) in block_nodes {
+        reporter.block = Some(id.to_string());
+        let mut reads = Vec::new();
+        collect_reads(body, false, &mut reads);
+        for (name, span) in reads {
+            if !assigned.contains(name.as_str()) {
+                let help = crate::suggest::did_you_mean(&name, assigned.iter().copied());
+                reporter.report_with_help(Problem::UnassignedVariable(name), span, help);
+            }
+        }
+    }
+}
+
+/// Every variable read in a block's text: placeholders in any string, and `var:` of conditions.
+fn collect_reads(node: &Node, is_condition_var: bool, reads: &mut Vec<(String, crate::yaml::Span)>) {
+    match &node.value {
+        NodeValue::Scalar(text, _) if is_condition_var => {
+            let name = text.split(['.', '[']).next().unwrap_or_default().trim();
+            reads.push((name.to_owned(), node.text_start()));
+        }
+        NodeValue::Scalar(text, _) if text.contains("{{") => {
+            if let Ok(template) = Template::parse(text) {
+                for variable in template.variables() {
+                    reads.push((variable.name.clone(), offset_span(node, variable.offset)));
+                }
+            }
+        }
+        NodeValue::Scalar(..) => {}
+        NodeValue::Seq(items) => items.iter().for_each(|item| collect_reads(item, false, reads)),
+        NodeValue::Map(entries) => {
+            for (key, value) in entries {
+                collect_reads(value, key.as_scalar() == Some("var"), reads);
+            }
+        }
+    }
+}
+
+/// The node under a chain of mapping keys.
+fn find<'n>(node: &'n Node, keys: &[&str]) -> Option<&'n Node> {
+    keys.iter().try_fold(node, |node, key| {
+        node.as_map()?.iter().find(|(k, _)| k.as_scalar() == Some(key)).map(|(_, value)| value)
+    })
+}
+
+fn declared_type(flow: &Flow, name: &str) -> Option<VarType> {
+    flow.variables().get(name).and_then(|decl| decl.var_type)
+}
+
+fn check_list_saves(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
+    for (id, _, body) in block_nodes {
+        let Some(BlockKind::Webhook(webhook)) = flow.block(id.as_str()).map(|block| &block.kind) else {
+            continue;
+        };
+        let save_nodes = match find(body, &["webhook", "save"]).map(|node| &node.value) {
+            Some(NodeValue::Seq(items)) => items.as_slice(),
+            _ => &[],
+        };
+        reporter.block = Some(id.to_string());
+        for (save, node) in webhook.save.iter().zip(save_nodes) {
+            let declared = declared_type(flow, &save.to);
+            let Some(declared) = declared.filter(|t| !matches!(t, VarType::List | VarType::Object)) else {
+                continue;
+            };
+            if save.path.yields_list() {
+                let span = find(node, &["path"]).map_or(node.span, |path| path.span);
+                reporter.report_with_help(
+                    Problem::ListIntoNonList {
+                        path: save.path.as_str().to_owned(),
+                        variable: save.to.clone(),
+                        declared: declared.name(),
+                    },
+                    span,
+                    Some(format!("declare `{}` as list", save.to)),
+                );
+            }
+        }
+    }
+}
+
+fn check_set_types(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
+    for (id, _, body) in block_nodes {
+        let Some(BlockKind::Set(set)) = flow.block(id.as_str()).map(|block| &block.kind) else {
+            continue;
+        };
+        let keys = find(body, &["set"]).and_then(Node::as_map).unwrap_or_default();
+        reporter.block = Some(id.to_string());
+        for ((name, operation), (key, _)) in set.assignments.iter().zip(keys) {
+            let Some(declared) = declared_type(flow, name) else {
+                continue;
+            };
+            let fits = match operation {
+                SetOperation::Add(_) | SetOperation::Subtract(_) | SetOperation::Multiply(_) | SetOperation::Divide(_) => {
+                    declared == VarType::Number
+                }
+                SetOperation::Append(_) => declared == VarType::Text,
+                SetOperation::Push(_) | SetOperation::Remove(_) | SetOperation::Clear => declared == VarType::List,
+                SetOperation::Assign(ValueTemplate::Literal(value)) => fits_type(declared, value),
+                SetOperation::Assign(ValueTemplate::List(_)) => matches!(declared, VarType::List | VarType::Object),
+                SetOperation::Assign(ValueTemplate::Object(_)) => declared == VarType::Object,
+                SetOperation::Assign(ValueTemplate::Text(_)) => true,
+            };
+            if !fits {
+                reporter.report(
+                    Problem::SetTypeMismatch {
+                        operation: operation.name(),
+                        variable: name.clone(),
+                        declared: declared.name(),
+                    },
+                    key.span,
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+use super::*;
+
+fn root(source: &str) -> Node {
+    parse(source).expect("valid YAML").expect("a document")
+}
+
+#[test]
+fn scalars_know_their_line_and_column() {
+    let node = root("bot: shop\nblocks:\n  a:\n    message: \"hi\"\n");
+    let blocks = &node.as_map().unwrap()[1];
+    assert_eq!(blocks.0.span, Span::new(2, 1));
+    let block = &blocks.1.as_map().unwrap()[0];
+    assert_eq!(block.0.span, Span::new(3, 3));
+    let message = &block.1.as_map().unwrap()[0];
+    assert_eq!(message.1.span, Span::new(4, 14));
+    assert_eq!(message.1.text_start(), Span::new(4, 15));
+}
+
+#[test]
+fn block_mappings_start_at_their_first_key() {
+    let node = root("a:\n  b: 1\n");
+    let inner = &node.as_map().unwrap()[0].1;
+    assert_eq!(inner.span, Span::new(2, 3));
+}
+
+#[test]
+fn plain_scalars_resolve_by_the_core_schema() {
+    let node = root("[1, -2.5, true, null, ~, '1', text, 1e3, .inf]");
+    let json = node.to_json();
+    assert_eq!(json, serde_json::json!([1, -2.5, true, null, null, "1", "text", 1000.0, ".inf"]));
+}
+
+#[test]
+fn aliases_copy_their_anchor() {
+    let node = root("a: &x {k: 1}\nb: *x\n");
+    let json = node.to_json();
+    assert_eq!(json["b"], serde_json::json!({"k": 1}));
+}
+
+#[test]
+fn syntax_errors_carry_a_position() {
+    let error = parse("a: [1,\nb: 2").unwrap_err();
+    assert_eq!(error.span.line, 2);
+    assert!(!error.message.is_empty());
+}
+
+#[test]
+fn an_empty_file_has_no_document() {
+    assert_eq!(parse("").unwrap(), None);
+    assert_eq!(parse("# only a comment\n").unwrap(), None);
+}
