@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Schema => {
-            // println!("{}", flow_core::schema::json_schema());
+            println!("{}", flow_core::schema::json_schema());
             Ok(ExitCode::SUCCESS)
         }
     };

@@ -14,6 +14,7 @@ pub mod flow;
 pub mod graph;
 pub mod path;
 pub mod project;
+pub mod schema;
 pub mod suggest;
 pub mod template;
 mod validate;
