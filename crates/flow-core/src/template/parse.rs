@@ -1,0 +1,151 @@
+//! Parser for templates: splits the text into literals and `{{...}}` placeholders.
+
+use super::{Part, TemplateSyntaxError, VariableRef};
+use crate::path::Path;
+
+/// Splits `source` into parts; adjacent text is merged, and no literal is empty.
+pub(super) fn parts(source: &str) -> Result<Vec<Part>, TemplateSyntaxError> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut pos = 0;
+    while let Some(found) = source[pos..].find("{{") {
+        let mut open = pos + found;
+        // In `{{{name}}}` the placeholder is the innermost `{{`; the outer braces are text,
+        // as in a JSON text body written around a placeholder.
+        while source[open + 2..].starts_with('{') {
+            open += 1;
+        }
+        literal.push_str(&source[pos..open]);
+        let inner_start = open + 2;
+        let Some(inner_len) = source[inner_start..].find("}}") else {
+            return Err(error(source, open, "unclosed `{{` (add `}}`)"));
+        };
+        let inner_end = inner_start + inner_len;
+        let part = placeholder(source, open, inner_start..inner_end)?;
+        if !literal.is_empty() {
+            parts.push(Part::Literal(std::mem::take(&mut literal)));
+        }
+        parts.push(part);
+        pos = inner_end + 2;
+    }
+    literal.push_str(&source[pos..]);
+    if !literal.is_empty() {
+        parts.push(Part::Literal(literal));
+    }
+    Ok(parts)
+}
+
+/// Parses what is between `{{` (at byte `open`) and `}}`; `inner` is that byte range.
+fn placeholder(
+    source: &str,
+    open: usize,
+    inner: std::ops::Range<usize>,
+) -> Result<Part, TemplateSyntaxError> {
+    let raw = &source[inner.clone()];
+    let content = raw.trim();
+    if content.is_empty() {
+        return Err(error(
+            source,
+            open,
+            "empty placeholder (write `{{variable name}}`)",
+        ));
+    }
+    let content_start = inner.start + (raw.len() - raw.trim_start().len());
+    // The name runs up to the first `.` or `[`; the path, if any, starts there.
+    let name_len = content.find(['.', '[']).unwrap_or(content.len());
+    let name = content[..name_len].trim_end();
+    let rest = &content[name_len..];
+    let rest_start = content_start + name_len;
+    if name.is_empty() {
+        let separator = &rest[..1];
+        return Err(error(
+            source,
+            content_start,
+            format!("expected a variable name before `{separator}`"),
+        ));
+    }
+    if let Some((byte, bad)) = name
+        .char_indices()
+        .find(|&(_, c)| matches!(c, ']' | '{' | '}') || c.is_control())
+    {
+        return Err(error(
+            source,
+            content_start + byte,
+            format!("`{}` cannot be part of a variable name", bad.escape_debug()),
+        ));
+    }
+    if name == "secret" {
+        return secret(source, content_start, rest, rest_start);
+    }
+    let path = match rest.strip_prefix('.') {
+        Some("") => return Err(error(source, rest_start + 1, "expected a path after `.`")),
+        Some(path) if path.starts_with('.') => {
+            return Err(error(source, rest_start + 1, "expected a key after `.`"));
+        }
+        Some(path) => Some(path_at(source, path, rest_start + 1)?),
+        None if rest.is_empty() => None,
+        None => Some(path_at(source, rest, rest_start)?),
+    };
+    Ok(Part::Variable(VariableRef {
+        name: name.to_owned(),
+        path,
+        offset: char_offset(source, open),
+    }))
+}
+
+/// Parses the path `text`, which starts at byte `start` of `source`, moving error offsets
+/// from the path to the template.
+fn path_at(source: &str, text: &str, start: usize) -> Result<Path, TemplateSyntaxError> {
+    Path::parse(text).map_err(|path_error| TemplateSyntaxError {
+        offset: char_offset(source, start) + path_error.offset,
+        message: path_error.message,
+    })
+}
+
+/// Parses `{{secret.NAME}}`: `rest` is what follows `secret`, starting at byte `rest_start`.
+///
+/// The name `secret` is reserved, so `{{secret}}` and `{{secret[0]}}` are errors rather than
+/// reads of a variable called `secret`: a typo must not silently print nothing.
+fn secret(
+    source: &str,
+    name_start: usize,
+    rest: &str,
+    rest_start: usize,
+) -> Result<Part, TemplateSyntaxError> {
+    let Some(secret_name) = rest.strip_prefix('.') else {
+        return Err(error(
+            source,
+            name_start,
+            "`secret` is reserved for secrets (write `{{secret.NAME}}`)",
+        ));
+    };
+    if secret_name.is_empty() {
+        return Err(error(
+            source,
+            rest_start + 1,
+            "expected a secret name after `secret.`",
+        ));
+    }
+    if let Some((byte, _)) = secret_name
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    {
+        return Err(error(
+            source,
+            rest_start + 1 + byte,
+            "a secret name may only contain ASCII letters, digits, `_` and `-`",
+        ));
+    }
+    Ok(Part::Secret(secret_name.to_owned()))
+}
+
+fn error(source: &str, byte: usize, message: impl Into<String>) -> TemplateSyntaxError {
+    TemplateSyntaxError {
+        offset: char_offset(source, byte),
+        message: message.into(),
+    }
+}
+
+fn char_offset(source: &str, byte: usize) -> usize {
+    source[..byte].chars().count()
+}

@@ -1,0 +1,55 @@
+//! How a JSON value reads as text when a template inserts it.
+
+use serde_json::{Number, Value};
+
+/// The text a template inserts for `value`.
+///
+/// - numbers in their shortest form: `3` (not `3.0`), `0.5`, `1e+21` (as JavaScript prints them);
+/// - strings as they are, booleans as `true` / `false`;
+/// - lists joined with `, `, each item by these rules;
+/// - objects as compact JSON;
+/// - `null` as nothing (like an unset variable).
+pub fn value_to_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Number(number) => number_to_text(number),
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(value_to_text)
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(_) => value.to_string(),
+    }
+}
+
+fn number_to_text(number: &Number) -> String {
+    if number.is_i64() || number.is_u64() {
+        return number.to_string();
+    }
+    number
+        .as_f64()
+        .map_or_else(|| number.to_string(), float_to_text)
+}
+
+/// Formats a float like JavaScript's `Number.prototype.toString`: the shortest digits that
+/// read back as the same float, in plain notation from 1e-6 up to 1e21, else with an exponent.
+fn float_to_text(float: f64) -> String {
+    if float == 0.0 {
+        // Also catches -0.0, which would otherwise print as `-0`.
+        return "0".to_owned();
+    }
+    let magnitude = float.abs();
+    if (1e-6..1e21).contains(&magnitude) {
+        // Rust's `Display` for floats prints the shortest round-trip digits, never an exponent.
+        return float.to_string();
+    }
+    let exponent_form = format!("{float:e}");
+    match exponent_form.split_once('e') {
+        Some((mantissa, exponent)) if !exponent.starts_with('-') => {
+            format!("{mantissa}e+{exponent}")
+        }
+        _ => exponent_form,
+    }
+}
