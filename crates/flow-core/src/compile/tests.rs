@@ -1,0 +1,69 @@
+//! File fixtures: every `test_data/ok` flow loads clean, every `test_data/err` flow reports
+//! exactly the problems its `#!` markers announce, on the lines they stand on.
+
+use std::collections::BTreeSet;
+
+use crate::Diagnostic;
+
+/// Loads a fixture and renders its diagnostics one per line: the only place tests call the loader.
+fn check_str(source: &str) -> (Vec<Diagnostic>, String) {
+    let loaded = crate::load(source);
+    let rendered = match loaded.diagnostics.is_empty() {
+        true => "ok".to_owned(),
+        false => loaded
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{}: {} [{}] {}{}", d.line, d.column, d.severity, d.code, d.message, help(d)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    (loaded.diagnostics, rendered)
+}
+
+fn help(diagnostic: &Diagnostic) -> String {
+    diagnostic.help.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+}
+
+/// `(line, code)` of every `#! code` marker: a problem with that code must be reported on that line.
+fn markers(source: &str) -> BTreeSet<(u32, String)> {
+    let mut expected = BTreeSet::new();
+    for (index, line) in source.lines().enumerate() {
+        if let Some((_, codes)) = line.split_once("#!") {
+            for code in codes.split_whitespace() {
+                expected.insert((index as u32 + 1, code.to_owned()));
+            }
+        }
+    }
+    expected
+}
+
+#[test]
+fn ok_fixtures_load_without_any_diagnostic() {
+    insta::glob!("../../test_data/ok", "*.yaml", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let (diagnostics, rendered) = check_str(&source);
+        assert!(diagnostics.is_empty(), "{}:\n{rendered}", path.display());
+    });
+}
+
+#[test]
+fn err_fixtures_report_their_marked_problems() {
+    insta::glob!("../../test_data/err", "*.yaml", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let (diagnostics, rendered) = check_str(&source);
+        let found: BTreeSet<(u32, String)> = diagnostics.iter().map(|d| (d.line, d.code.to_owned())).collect();
+        let expected = markers(&source);
+        assert!(!expected.is_empty(), "{}: add `#! code` markers", path.display());
+        assert_eq!(found, expected, "{}:\n{rendered}", path.display());
+        insta::assert_snapshot!(rendered);
+    });
+}
+
+#[test]
+fn the_example_flows_load_without_any_diagnostic() {
+    insta::glob!("../../../../flows", "*.yaml", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let (diagnostics, rendered) = check_str(&source);
+        assert!(diagnostics.is_empty(), "{}:\n{rendered}", path.display());
+    });
+}
