@@ -7,7 +7,7 @@ pub(crate) mod reader;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use petgraph::graph::DiGraph;
 use serde_json::Value;
 
@@ -93,7 +93,7 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
         reporter.report(Problem::NoBlocks, top.key_node("blocks").map_or(root.span, |key| key.span));
     }
     // Targets may name blocks that failed to compile: those exist, with their own errors.
-    let all_ids: Vec<&str> = block_nodes.iter().map(|(id, ..)| id.as_str()).collect();
+    let all_ids: IndexSet<&str> = block_nodes.iter().map(|(id, ..)| id.as_str()).collect();
     let start = read_start(reporter, top.get("start"), &all_ids);
     check_targets(reporter, &targets, &all_ids);
 
@@ -294,7 +294,7 @@ fn read_blocks<'n>(
     }
 }
 
-fn read_start(reporter: &mut Reporter, node: Option<&Node>, all_ids: &[&str]) -> Option<BlockId> {
+fn read_start(reporter: &mut Reporter, node: Option<&Node>, all_ids: &IndexSet<&str>) -> Option<BlockId> {
     let Some(node) = node else {
         return all_ids.first().map(|id| BlockId::new(id));
     };
@@ -309,7 +309,7 @@ fn read_start(reporter: &mut Reporter, node: Option<&Node>, all_ids: &[&str]) ->
     }
 }
 
-fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &[&str]) {
+fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &IndexSet<&str>) {
     for target in targets {
         if all_ids.contains(&target.to.as_str()) {
             continue;

@@ -85,13 +85,20 @@ pub(crate) fn fields<'n>(
         reporter.wrong_type(node, what, "a mapping");
         return None;
     };
-    let mut fields = Fields { entries: Vec::new() };
+    let mut fields = Fields { entries: Vec::with_capacity(entries.len()) };
+    // `blocks` may hold thousands of keys: past a few, a set beats scanning for duplicates.
+    let mut seen = std::collections::HashSet::new();
+    let large = entries.len() > 16;
     for (key, value) in entries {
         let Some(name) = key.as_scalar() else {
             reporter.wrong_type(key, "a key", "text");
             continue;
         };
-        if fields.has(name) {
+        let duplicate = match large {
+            true => !seen.insert(name),
+            false => fields.has(name),
+        };
+        if duplicate {
             reporter.report(Problem::DuplicateKey(name.to_owned()), key.span);
             continue;
         }
