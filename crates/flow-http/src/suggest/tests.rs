@@ -1,0 +1,128 @@
+//! Unit tests of `suggest`: the paths offered for sample payloads, as snapshots.
+
+use serde_json::{json, Value};
+
+use super::*;
+
+/// The suggestions one per line: the path, then its preview.
+fn suggestions(payload: Value) -> String {
+    suggest_paths(&payload)
+        .iter()
+        .map(|suggestion| format!("{}  =>  {}", suggestion.path, suggestion.preview))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn products_payload_offers_keys_first_element_and_flat_maps() {
+    insta::assert_snapshot!(suggestions(json!({
+        "products": [
+            {"id": 1, "title": "iPhone 9", "category": "smartphones"},
+            {"id": 2, "title": "iPhone X", "category": "smartphones", "stock": 34},
+        ],
+        "total": 2,
+    })), @r#"
+    products  =>  [{"category":"smartphones","id":1,"title…
+    products[0]  =>  {"category":"smartphones","id":1,"title"…
+    products[0].category  =>  "smartphones"
+    products[0].id  =>  1
+    products[0].title  =>  "iPhone 9"
+    products.flatMap(item => item.category)  =>  ["smartphones","smartphones"]
+    products.flatMap(item => item.id)  =>  [1,2]
+    products.flatMap(item => item.title)  =>  ["iPhone 9","iPhone X"]
+    products.flatMap(item => item.stock)  =>  [null,34]
+    total  =>  2
+    "#);
+}
+
+#[test]
+fn odd_keys_are_quoted_and_non_ascii_keys_are_not() {
+    insta::assert_snapshot!(suggestions(json!({
+        "produits": [{"catégorie": "téléphones", "full name": "Jérôme", "$ref": 1, "2nd": true}],
+        "a\"b": null,
+        "": 0,
+        "_id": "x",
+    })), @r#"
+    [""]  =>  0
+    _id  =>  "x"
+    ["a\"b"]  =>  null
+    produits  =>  [{"$ref":1,"2nd":true,"catégorie":"télép…
+    produits[0]  =>  {"$ref":1,"2nd":true,"catégorie":"téléph…
+    produits[0]["$ref"]  =>  1
+    produits[0]["2nd"]  =>  true
+    produits[0].catégorie  =>  "téléphones"
+    produits[0]["full name"]  =>  "Jérôme"
+    produits.flatMap(item => item["$ref"])  =>  [1]
+    produits.flatMap(item => item["2nd"])  =>  [true]
+    produits.flatMap(item => item.catégorie)  =>  ["téléphones"]
+    produits.flatMap(item => item["full name"])  =>  ["Jérôme"]
+    "#);
+}
+
+#[test]
+fn root_array_and_nested_arrays() {
+    insta::assert_snapshot!(suggestions(json!([
+        {"tags": ["a", "b"], "matrix": [[1, 2], [3]]},
+        {"tags": []},
+        "not an object",
+    ])), @r#"
+    [0]  =>  {"matrix":[[1,2],[3]],"tags":["a","b"]}
+    [0].matrix  =>  [[1,2],[3]]
+    [0].matrix[0]  =>  [1,2]
+    [0].matrix[0][0]  =>  1
+    [0].tags  =>  ["a","b"]
+    [0].tags[0]  =>  "a"
+    flatMap(item => item.matrix)  =>  [[1,2],[3],null,null]
+    flatMap(item => item.tags)  =>  ["a","b",null]
+    "#);
+}
+
+#[test]
+fn previews_are_short_compact_json() {
+    insta::assert_snapshot!(suggestions(json!({
+        "description": "An apple mobile which is nothing like apple, really nothing like it",
+        "nested": {"deep": {"list": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]}},
+    })), @r#"
+    description  =>  "An apple mobile which is nothing like a…
+    nested  =>  {"deep":{"list":[1,2,3,4,5,6,7,8,9,10,11…
+    nested.deep  =>  {"list":[1,2,3,4,5,6,7,8,9,10,11,12,13,1…
+    nested.deep.list  =>  [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]
+    nested.deep.list[0]  =>  1
+    "#);
+}
+
+#[test]
+fn scalars_and_empty_containers_offer_little() {
+    assert_eq!(suggest_paths(&json!(42)), []);
+    assert_eq!(suggest_paths(&json!({})), []);
+    assert_eq!(
+        suggest_paths(&json!({"items": []})),
+        [PathSuggestion {
+            path: "items".to_owned(),
+            preview: "[]".to_owned()
+        }]
+    );
+}
+
+#[test]
+fn depth_is_bounded() {
+    let mut payload = json!("bottom");
+    for _ in 0..20 {
+        payload = json!({ "a": payload });
+    }
+    let paths = suggest_paths(&payload);
+    assert_eq!(paths.len(), MAX_DEPTH);
+    assert_eq!(paths.last().unwrap().path, "a.a.a.a.a.a");
+}
+
+#[test]
+fn count_is_bounded_and_large_values_preview_quickly() {
+    let items: Vec<Value> = (0..2_000)
+        .map(|idx| json!({ format!("key{idx}"): "x".repeat(100) }))
+        .collect();
+    let paths = suggest_paths(&json!({ "items": items }));
+    assert_eq!(paths.len(), MAX_SUGGESTIONS);
+    assert!(paths
+        .iter()
+        .all(|suggestion| suggestion.preview.chars().count() <= PREVIEW_MAX_CHARS + 1));
+}
