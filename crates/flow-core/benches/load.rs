@@ -1,8 +1,9 @@
 //! Loading and validating a generated 10,000-block flow, beside serde_yaml parsing the same text.
-#![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented functions.
 //!
 //! The baseline is the cost of merely reading the YAML into a generic value, so the ratio shows
 //! what our positions, checks and graph add on top of parsing.
+
+#![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented functions.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
