@@ -32,6 +32,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Format::Mermaid => flow_core::graph::to_mermaid(&flow),
         Format::Dot => flow_core::graph::to_dot(&flow),
     };
-    print!("{diagram}");
+    crate::output::print(&diagram)?;
     Ok(ExitCode::SUCCESS)
 }

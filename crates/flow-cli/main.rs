@@ -2,6 +2,7 @@
 
 mod files;
 mod graph;
+mod output;
 mod validate;
 
 use std::process::ExitCode;
@@ -31,10 +32,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Graph(args) => graph::run(args),
-        Command::Schema => {
-            println!("{}", flow_core::schema::json_schema());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Schema => output::print(&format!("{}\n", flow_core::schema::json_schema()))
+            .map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -40,23 +40,41 @@ pub fn run(args: Args) -> Result<ExitCode> {
         n_files += files_checked;
         diagnostics.extend(found);
     }
-    let n_errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let n_errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let n_warnings = diagnostics.len() - n_errors;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&diagnostics)?),
+        Format::Json => crate::output::print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&diagnostics)?
+        ))?,
         Format::Human => {
-            for diagnostic in &diagnostics {
-                println!("{diagnostic}");
-            }
-            eprintln!("{n_files} {} checked: {n_errors} {}, {n_warnings} {}", plural(n_files, "file"), plural(n_errors, "error"), plural(n_warnings, "warning"));
+            let lines: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
+            crate::output::print(&lines)?;
+            eprintln!(
+                "{n_files} {} checked: {n_errors} {}, {n_warnings} {}",
+                plural(n_files, "file"),
+                plural(n_errors, "error"),
+                plural(n_warnings, "warning")
+            );
         }
     }
     let failed = n_errors > 0 || (args.deny_warnings && n_warnings > 0);
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { word.to_owned() } else { format!("{word}s") }
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
 }
 
 /// Validates a folder as one project, or a file within its folder's project.
@@ -66,7 +84,10 @@ fn validate_path(path: &Path) -> Result<(usize, Vec<Diagnostic>)> {
         if paths.is_empty() {
             bail!("no .yaml or .yml files in {}", path.display());
         }
-        let loaded = paths.iter().map(|p| files::load(p)).collect::<Result<Vec<_>>>()?;
+        let loaded = paths
+            .iter()
+            .map(|p| files::load(p))
+            .collect::<Result<Vec<_>>>()?;
         return Ok((paths.len(), flow_core::link(loaded).1));
     }
     if !path.is_file() {
@@ -76,7 +97,11 @@ fn validate_path(path: &Path) -> Result<(usize, Vec<Diagnostic>)> {
     let requested = files::load(path)?;
     let name = requested.file.clone();
     let mut project = vec![requested];
-    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()).or(Some(Path::new("."))) {
+    if let Some(folder) = path
+        .parent()
+        .filter(|f| !f.as_os_str().is_empty())
+        .or(Some(Path::new(".")))
+    {
         for sibling in files::yaml_files_in_folder_only(folder)? {
             if sibling.canonicalize().ok() != path.canonicalize().ok() {
                 project.push(files::load(&sibling)?);
@@ -84,6 +109,10 @@ fn validate_path(path: &Path) -> Result<(usize, Vec<Diagnostic>)> {
         }
     }
     let shown: BTreeSet<String> = [name].into();
-    let diagnostics = flow_core::link(project).1.into_iter().filter(|d| d.file.as_ref().is_some_and(|f| shown.contains(f))).collect();
+    let diagnostics = flow_core::link(project)
+        .1
+        .into_iter()
+        .filter(|d| d.file.as_ref().is_some_and(|f| shown.contains(f)))
+        .collect();
     Ok((1, diagnostics))
 }

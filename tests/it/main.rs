@@ -1,1 +1,8 @@
-//! Integration tests.
+//! The one integration test binary: whole-program tests of the `flowbot` command and the crates together.
+
+// `flowbot validate`, `graph` and `schema`, run as a user runs them.
+mod cli;
+// The docs show what the commands print today.
+mod docs;
+// The loader never panics, whatever the file holds.
+mod loader_never_panics;

@@ -13,7 +13,11 @@ pub fn generated_flow(n_blocks: usize) -> String {
         "bot: big\nvariables:\n  name: text\n  titles: list\n  count: {type: number, default: 0}\n  failure: text\nblocks:\n",
     );
     for i in 0..n_blocks {
-        let next = if i + 1 == n_blocks { "end".to_owned() } else { format!("b{}", i + 1) };
+        let next = if i + 1 == n_blocks {
+            "end".to_owned()
+        } else {
+            format!("b{}", i + 1)
+        };
         let block = match i % 5 {
             0 => format!("  b{i}:\n    message: \"Hello {{{{name}}}}, step {i}\"\n    next: {next}\n"),
             1 => format!("  b{i}:\n    question: \"What is your name?\"\n    save_to: name\n    next: {next}\n"),
@@ -36,17 +40,27 @@ fn load(c: &mut Criterion) {
     group.sample_size(20);
     let source = generated_flow(10_000);
     let loaded = flow_core::load(&source);
-    assert!(loaded.flow.is_some(), "{:?}", &loaded.diagnostics[..loaded.diagnostics.len().min(3)]);
+    assert!(
+        loaded.flow.is_some(),
+        "{:?}",
+        &loaded.diagnostics[..loaded.diagnostics.len().min(3)]
+    );
     group.throughput(Throughput::Bytes(source.len() as u64));
-    group.bench_with_input(BenchmarkId::new("baseline_serde_yaml_value", 10_000), &source, |b, source| {
-        b.iter(|| serde_yaml::from_str::<serde_yaml::Value>(source).unwrap())
-    });
-    group.bench_with_input(BenchmarkId::new("flow_core_yaml_tree_only", 10_000), &source, |b, source| {
-        b.iter(|| flow_core::yaml::parse(source).unwrap())
-    });
-    group.bench_with_input(BenchmarkId::new("flow_core_load", 10_000), &source, |b, source| {
-        b.iter(|| flow_core::load(source))
-    });
+    group.bench_with_input(
+        BenchmarkId::new("baseline_serde_yaml_value", 10_000),
+        &source,
+        |b, source| b.iter(|| serde_yaml::from_str::<serde_yaml::Value>(source).unwrap()),
+    );
+    group.bench_with_input(
+        BenchmarkId::new("flow_core_yaml_tree_only", 10_000),
+        &source,
+        |b, source| b.iter(|| flow_core::yaml::parse(source).unwrap()),
+    );
+    group.bench_with_input(
+        BenchmarkId::new("flow_core_load", 10_000),
+        &source,
+        |b, source| b.iter(|| flow_core::load(source)),
+    );
     group.finish();
 }
 

@@ -9,7 +9,9 @@ use petgraph::visit::{Bfs, EdgeRef};
 use crate::compile::fits_type;
 use crate::compile::reader::{offset_span, Reporter};
 use crate::diagnostic::Problem;
-use crate::flow::{BlockId, BlockKind, Flow, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES};
+use crate::flow::{
+    BlockId, BlockKind, Flow, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES,
+};
 use crate::template::Template;
 use crate::yaml::{Node, NodeValue};
 
@@ -51,22 +53,31 @@ fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
     for component in petgraph::algo::tarjan_scc(&flow.graph) {
         let members: HashSet<_> = component.iter().copied().collect();
         let is_cycle = component.len() > 1
-            || flow.graph.edges(component[0]).any(|edge| edge.target() == component[0]);
+            || flow
+                .graph
+                .edges(component[0])
+                .any(|edge| edge.target() == component[0]);
         if !is_cycle {
             continue;
         }
-        let waits = component
-            .iter()
-            .any(|&index| flow.block(flow.graph[index].as_str()).is_some_and(|block| block.kind.waits()));
-        let leaves = component
-            .iter()
-            .any(|&index| flow.graph.edges(index).any(|edge| !members.contains(&edge.target())));
+        let waits = component.iter().any(|&index| {
+            flow.block(flow.graph[index].as_str())
+                .is_some_and(|block| block.kind.waits())
+        });
+        let leaves = component.iter().any(|&index| {
+            flow.graph
+                .edges(index)
+                .any(|edge| !members.contains(&edge.target()))
+        });
         if waits || leaves {
             continue;
         }
         let mut ids: Vec<&BlockId> = component.iter().map(|&index| &flow.graph[index]).collect();
         ids.sort_by_key(|id| flow.blocks.get_index_of(id.as_str()));
-        let first = flow.block(ids[0].as_str()).map(|block| block.span).unwrap_or_default();
+        let first = flow
+            .block(ids[0].as_str())
+            .map(|block| block.span)
+            .unwrap_or_default();
         let names: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
         reporter.block = Some(ids[0].to_string());
         reporter.report_with_help(
@@ -89,8 +100,12 @@ fn assigned_variables(flow: &Flow) -> HashSet<&str> {
                 assigned.extend(webhook.save.iter().map(|save| save.to.as_str()));
                 assigned.insert(webhook.failure_variable());
             }
-            BlockKind::Set(set) => assigned.extend(set.assignments.iter().map(|(name, _)| name.as_str())),
-            BlockKind::Jump(jump) => assigned.extend(jump.save.iter().map(|(_, parent)| parent.as_str())),
+            BlockKind::Set(set) => {
+                assigned.extend(set.assignments.iter().map(|(name, _)| name.as_str()))
+            }
+            BlockKind::Jump(jump) => {
+                assigned.extend(jump.save.iter().map(|(_, parent)| parent.as_str()))
+            }
             _ => {}
         }
     }
@@ -113,7 +128,11 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
 }
 
 /// Every variable read in a block's text: placeholders in any string, and `var:` of conditions.
-fn collect_reads(node: &Node, is_condition_var: bool, reads: &mut Vec<(String, crate::yaml::Span)>) {
+fn collect_reads(
+    node: &Node,
+    is_condition_var: bool,
+    reads: &mut Vec<(String, crate::yaml::Span)>,
+) {
     match &node.value {
         NodeValue::Scalar(text, _) if is_condition_var => {
             let name = text.split(['.', '[']).next().unwrap_or_default().trim();
@@ -127,7 +146,9 @@ fn collect_reads(node: &Node, is_condition_var: bool, reads: &mut Vec<(String, c
             }
         }
         NodeValue::Scalar(..) => {}
-        NodeValue::Seq(items) => items.iter().for_each(|item| collect_reads(item, false, reads)),
+        NodeValue::Seq(items) => items
+            .iter()
+            .for_each(|item| collect_reads(item, false, reads)),
         NodeValue::Map(entries) => {
             for (key, value) in entries {
                 collect_reads(value, key.as_scalar() == Some("var"), reads);
@@ -139,7 +160,10 @@ fn collect_reads(node: &Node, is_condition_var: bool, reads: &mut Vec<(String, c
 /// The node under a chain of mapping keys.
 fn find<'n>(node: &'n Node, keys: &[&str]) -> Option<&'n Node> {
     keys.iter().try_fold(node, |node, key| {
-        node.as_map()?.iter().find(|(k, _)| k.as_scalar() == Some(key)).map(|(_, value)| value)
+        node.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_scalar() == Some(key))
+            .map(|(_, value)| value)
     })
 }
 
@@ -149,7 +173,8 @@ fn declared_type(flow: &Flow, name: &str) -> Option<VarType> {
 
 fn check_list_saves(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
     for (id, _, body) in block_nodes {
-        let Some(BlockKind::Webhook(webhook)) = flow.block(id.as_str()).map(|block| &block.kind) else {
+        let Some(BlockKind::Webhook(webhook)) = flow.block(id.as_str()).map(|block| &block.kind)
+        else {
             continue;
         };
         let save_nodes = match find(body, &["webhook", "save"]).map(|node| &node.value) {
@@ -159,7 +184,8 @@ fn check_list_saves(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNo
         reporter.block = Some(id.to_string());
         for (save, node) in webhook.save.iter().zip(save_nodes) {
             let declared = declared_type(flow, &save.to);
-            let Some(declared) = declared.filter(|t| !matches!(t, VarType::List | VarType::Object)) else {
+            let Some(declared) = declared.filter(|t| !matches!(t, VarType::List | VarType::Object))
+            else {
                 continue;
             };
             if save.path.yields_list() {
@@ -183,20 +209,27 @@ fn check_set_types(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNod
         let Some(BlockKind::Set(set)) = flow.block(id.as_str()).map(|block| &block.kind) else {
             continue;
         };
-        let keys = find(body, &["set"]).and_then(Node::as_map).unwrap_or_default();
+        let keys = find(body, &["set"])
+            .and_then(Node::as_map)
+            .unwrap_or_default();
         reporter.block = Some(id.to_string());
         for ((name, operation), (key, _)) in set.assignments.iter().zip(keys) {
             let Some(declared) = declared_type(flow, name) else {
                 continue;
             };
             let fits = match operation {
-                SetOperation::Add(_) | SetOperation::Subtract(_) | SetOperation::Multiply(_) | SetOperation::Divide(_) => {
-                    declared == VarType::Number
-                }
+                SetOperation::Add(_)
+                | SetOperation::Subtract(_)
+                | SetOperation::Multiply(_)
+                | SetOperation::Divide(_) => declared == VarType::Number,
                 SetOperation::Append(_) => declared == VarType::Text,
-                SetOperation::Push(_) | SetOperation::Remove(_) | SetOperation::Clear => declared == VarType::List,
+                SetOperation::Push(_) | SetOperation::Remove(_) | SetOperation::Clear => {
+                    declared == VarType::List
+                }
                 SetOperation::Assign(ValueTemplate::Literal(value)) => fits_type(declared, value),
-                SetOperation::Assign(ValueTemplate::List(_)) => matches!(declared, VarType::List | VarType::Object),
+                SetOperation::Assign(ValueTemplate::List(_)) => {
+                    matches!(declared, VarType::List | VarType::Object)
+                }
                 SetOperation::Assign(ValueTemplate::Object(_)) => declared == VarType::Object,
                 SetOperation::Assign(ValueTemplate::Text(_)) => true,
             };

@@ -268,7 +268,9 @@ impl MarkedEventReceiver for TreeBuilder {
                 };
                 self.push_node(node, anchor);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push((Open::Seq(span, Vec::new()), anchor)),
+            Event::SequenceStart(anchor, _) => {
+                self.stack.push((Open::Seq(span, Vec::new()), anchor))
+            }
             Event::MappingStart(anchor, _) => {
                 self.stack.push((Open::Map(span, Vec::new(), None), anchor))
             }

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use crate::diagnostic::Problem;
 use crate::flow::{
-    BlockId, BlockKind, Body, Edge, End, EventBlock, Expect, Handoff, Jump, Message, Method, Options, Question,
-    Save, SetBlock, SetOperation, Sleep, Wait, Webhook,
+    BlockId, BlockKind, Body, Edge, End, EventBlock, Expect, Handoff, Jump, Message, Method,
+    Options, Question, Save, SetBlock, SetOperation, Sleep, Wait, Webhook,
 };
 use crate::suggest;
 use crate::yaml::{Node, NodeValue};
@@ -18,7 +18,16 @@ fn sibling_keys(kind: &str) -> &'static [&'static str] {
     match kind {
         "message" | "set" | "jump" | "sleep" | "event" => &["next"],
         "question" => &[
-            "save_to", "options", "expect", "pattern", "retry", "attempts", "on_invalid", "timeout", "on_timeout", "next",
+            "save_to",
+            "options",
+            "expect",
+            "pattern",
+            "retry",
+            "attempts",
+            "on_invalid",
+            "timeout",
+            "on_timeout",
+            "next",
         ],
         "wait" => &["next", "on_timeout"],
         "webhook" => &["next", "on_failure"],
@@ -35,7 +44,11 @@ pub(crate) fn read_block(
 ) -> Option<BlockKind> {
     let what = format!("block `{id}`");
     let block = fields(reporter, node, &what, &[])?;
-    let kinds: Vec<&str> = block.iter().map(|(key, ..)| key).filter(|key| BLOCK_KINDS.contains(key)).collect();
+    let kinds: Vec<&str> = block
+        .iter()
+        .map(|(key, ..)| key)
+        .filter(|key| BLOCK_KINDS.contains(key))
+        .collect();
     let kind = match kinds.as_slice() {
         [kind] => *kind,
         [] => {
@@ -75,7 +88,12 @@ pub(crate) fn read_block(
         }
     }
     let value = block.get(kind)?;
-    let mut links = Links { reporter_block: id.clone(), block: &block, targets, missing: false };
+    let mut links = Links {
+        reporter_block: id.clone(),
+        block: &block,
+        targets,
+        missing: false,
+    };
     let kind = match kind {
         "message" => read_message(reporter, value, &mut links),
         "question" => read_question(reporter, value, &mut links),
@@ -146,10 +164,16 @@ fn read_question(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Op
     let block = links.block;
     let next = links.next(reporter);
     let text = reader::template(reporter, value, "the question", false);
-    let save_to = block.get("save_to").and_then(|node| reader::variable_name(reporter, node, "`save_to`"));
-    let options = block.get("options").and_then(|node| read_options(reporter, node));
+    let save_to = block
+        .get("save_to")
+        .and_then(|node| reader::variable_name(reporter, node, "`save_to`"));
+    let options = block
+        .get("options")
+        .and_then(|node| read_options(reporter, node));
     let expect = read_expect(reporter, block, options.is_some());
-    let retry = block.get("retry").and_then(|node| reader::template(reporter, node, "`retry`", false));
+    let retry = block
+        .get("retry")
+        .and_then(|node| reader::template(reporter, node, "`retry`", false));
     let attempts = block
         .get("attempts")
         .and_then(|node| reader::whole_number(reporter, node, "`attempts`", 1..=1000))
@@ -185,10 +209,14 @@ fn pair_required(reporter: &mut Reporter, block: &Fields, first: &str, second: &
 }
 
 fn read_timeout(reporter: &mut Reporter, links: &mut Links) -> (Option<Duration>, Option<BlockId>) {
-    let timeout = links
-        .block
-        .get("timeout")
-        .and_then(|node| reader::duration(reporter, node, "`timeout`", Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600)));
+    let timeout = links.block.get("timeout").and_then(|node| {
+        reader::duration(
+            reporter,
+            node,
+            "`timeout`",
+            Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600),
+        )
+    });
     let on_timeout = links.optional(reporter, "on_timeout", Edge::OnTimeout);
     pair_required(reporter, links.block, "timeout", "on_timeout");
     (timeout, on_timeout)
@@ -208,7 +236,11 @@ fn read_options(reporter: &mut Reporter, node: &Node) -> Option<Options> {
             if reader::single_variable(&template) {
                 Some(Options::Variable(template))
             } else {
-                reporter.wrong_type(node, "`options`", "a list, or one list variable such as \"{{titles}}\"");
+                reporter.wrong_type(
+                    node,
+                    "`options`",
+                    "a list, or one list variable such as \"{{titles}}\"",
+                );
                 None
             }
         }
@@ -225,7 +257,11 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
                 Some("add `expect: regex`".to_owned()),
             );
         }
-        return Some(if has_options { Expect::Option } else { Expect::Text });
+        return Some(if has_options {
+            Expect::Option
+        } else {
+            Expect::Text
+        });
     };
     let name = reader::text(reporter, node, "`expect`")?;
     let expect = match name {
@@ -247,14 +283,20 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
             match regex::Regex::new(source) {
                 Ok(regex) => Expect::Regex(regex),
                 Err(error) => {
-                    reporter.report(Problem::RegexSyntax(first_line(&error.to_string())), pattern.span);
+                    reporter.report(
+                        Problem::RegexSyntax(first_line(&error.to_string())),
+                        pattern.span,
+                    );
                     return None;
                 }
             }
         }
         _ => {
             reporter.report_with_help(
-                Problem::BadValue(format!("unknown `expect` value `{name}` (expected one of {})", suggest::backticked(EXPECTS))),
+                Problem::BadValue(format!(
+                    "unknown `expect` value `{name}` (expected one of {})",
+                    suggest::backticked(EXPECTS)
+                )),
                 node.span,
                 suggest::did_you_mean(name, EXPECTS.iter().copied()),
             );
@@ -270,7 +312,10 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
         return None;
     }
     if pattern.is_some() && !matches!(expect, Expect::Regex(_)) {
-        reporter.report(Problem::BadValue("`pattern` is only used with `expect: regex`".to_owned()), node.span);
+        reporter.report(
+            Problem::BadValue("`pattern` is only used with `expect: regex`".to_owned()),
+            node.span,
+        );
     }
     Some(expect)
 }
@@ -291,21 +336,37 @@ pub(crate) fn first_line(message: &str) -> String {
 fn read_wait(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<BlockKind> {
     let next = links.next(reporter);
     let on_timeout = links.optional(reporter, "on_timeout", Edge::OnTimeout);
-    let mut wait = Wait { save_to: None, timeout: None, on_timeout, next };
+    let mut wait = Wait {
+        save_to: None,
+        timeout: None,
+        on_timeout,
+        next,
+    };
     if !value.is_null() {
         let keys = fields(reporter, value, "`wait`", &["save_to", "timeout"])?;
         wait.save_to = keys
             .get("save_to")
             .and_then(|node| reader::variable_name(reporter, node, "`save_to`"))
             .map(str::to_owned);
-        wait.timeout = keys
-            .get("timeout")
-            .and_then(|node| reader::duration(reporter, node, "`timeout`", Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600)));
+        wait.timeout = keys.get("timeout").and_then(|node| {
+            reader::duration(
+                reporter,
+                node,
+                "`timeout`",
+                Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600),
+            )
+        });
     }
     if wait.timeout.is_some() != wait.on_timeout.is_some() {
-        let span = links.block.key_node("on_timeout").map_or(value.span, |key| key.span);
+        let span = links
+            .block
+            .key_node("on_timeout")
+            .map_or(value.span, |key| key.span);
         reporter.report_with_help(
-            Problem::MissingKey("a `wait` needs both `timeout` (inside) and `on_timeout` (beside), or neither".to_owned()),
+            Problem::MissingKey(
+                "a `wait` needs both `timeout` (inside) and `on_timeout` (beside), or neither"
+                    .to_owned(),
+            ),
             span,
             Some("add the missing one, or remove the other".to_owned()),
         );
@@ -314,7 +375,15 @@ fn read_wait(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option
 }
 
 const WEBHOOK_KEYS: &[&str] = &[
-    "method", "url", "query", "headers", "body", "save", "failure", "timeout", "accept_status",
+    "method",
+    "url",
+    "query",
+    "headers",
+    "body",
+    "save",
+    "failure",
+    "timeout",
+    "accept_status",
 ];
 
 fn read_webhook(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<BlockKind> {
@@ -323,8 +392,12 @@ fn read_webhook(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Opt
     let keys = fields(reporter, value, "`webhook`", WEBHOOK_KEYS)?;
     let method = read_method(reporter, &keys);
     let url = read_url(reporter, value, &keys);
-    let query = keys.get("query").and_then(|node| read_pairs(reporter, node, "`query`", true));
-    let headers = keys.get("headers").and_then(|node| read_headers(reporter, node));
+    let query = keys
+        .get("query")
+        .and_then(|node| read_pairs(reporter, node, "`query`", true));
+    let headers = keys
+        .get("headers")
+        .and_then(|node| read_headers(reporter, node));
     let body = match keys.get("body") {
         Some(node) => Some(read_body(reporter, node)?),
         None => None,
@@ -337,10 +410,17 @@ fn read_webhook(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Opt
         .get("failure")
         .and_then(|node| reader::variable_name(reporter, node, "`failure`"))
         .map(str::to_owned);
-    let timeout = keys
-        .get("timeout")
-        .and_then(|node| reader::duration(reporter, node, "the webhook timeout", MIN_TIMEOUT..=MAX_TIMEOUT));
-    let accept_status = keys.get("accept_status").and_then(|node| read_accept_status(reporter, node));
+    let timeout = keys.get("timeout").and_then(|node| {
+        reader::duration(
+            reporter,
+            node,
+            "the webhook timeout",
+            MIN_TIMEOUT..=MAX_TIMEOUT,
+        )
+    });
+    let accept_status = keys
+        .get("accept_status")
+        .and_then(|node| read_accept_status(reporter, node));
     Some(BlockKind::Webhook(Webhook {
         method: method?,
         url: url?,
@@ -366,7 +446,9 @@ fn read_method(reporter: &mut Reporter, keys: &Fields) -> Option<Method> {
             reporter.report_with_help(
                 Problem::MissingParameter("the webhook's `method` is empty".to_owned()),
                 node.span,
-                Some("write a method such as `GET` or `POST`, or remove `method` for GET".to_owned()),
+                Some(
+                    "write a method such as `GET` or `POST`, or remove `method` for GET".to_owned(),
+                ),
             );
             return None;
         }
@@ -375,7 +457,10 @@ fn read_method(reporter: &mut Reporter, keys: &Fields) -> Option<Method> {
     if method.is_none() {
         let names: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
         reporter.report_with_help(
-            Problem::BadRequest(format!("unknown method `{name}` (expected one of {})", suggest::backticked(&names))),
+            Problem::BadRequest(format!(
+                "unknown method `{name}` (expected one of {})",
+                suggest::backticked(&names)
+            )),
             node.span,
             suggest::did_you_mean(name, names.iter().copied()),
         );
@@ -383,7 +468,11 @@ fn read_method(reporter: &mut Reporter, keys: &Fields) -> Option<Method> {
     method
 }
 
-fn read_url(reporter: &mut Reporter, webhook: &Node, keys: &Fields) -> Option<crate::template::Template> {
+fn read_url(
+    reporter: &mut Reporter,
+    webhook: &Node,
+    keys: &Fields,
+) -> Option<crate::template::Template> {
     let Some(node) = keys.get("url").filter(|node| !node.is_null()) else {
         reporter.report_with_help(
             Problem::MissingParameter("the webhook has no `url`".to_owned()),
@@ -413,14 +502,25 @@ fn url_problem(url: &crate::template::Template) -> Option<String> {
         None => "",
     };
     let lower = literal.trim_start().to_ascii_lowercase();
-    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
     match rest {
-        Some("") if url.parts().len() == 1 => Some(format!("the URL `{}` has no host", url.source())),
+        Some("") if url.parts().len() == 1 => {
+            Some(format!("the URL `{}` has no host", url.source()))
+        }
         Some(_) => None,
         None if lower.is_empty() => Some("the URL is empty".to_owned()),
         // A placeholder may still complete the scheme (`http{{s}}://`), but only that.
-        None if url.parts().len() > 1 && ("https://".starts_with(&lower) || "http://".starts_with(&lower)) => None,
-        None => Some(format!("the URL `{}` can never be valid: it is not http or https", url.source())),
+        None if url.parts().len() > 1
+            && ("https://".starts_with(&lower) || "http://".starts_with(&lower)) =>
+        {
+            None
+        }
+        None => Some(format!(
+            "the URL `{}` can never be valid: it is not http or https",
+            url.source()
+        )),
     }
 }
 
@@ -439,7 +539,9 @@ fn read_pairs(
             _ => vec![value],
         };
         for value in values {
-            if let Some(template) = reader::template(reporter, value, &format!("{what} `{name}`"), allow_secrets) {
+            if let Some(template) =
+                reader::template(reporter, value, &format!("{what} `{name}`"), allow_secrets)
+            {
                 pairs.push((name.to_owned(), template));
             }
         }
@@ -447,19 +549,31 @@ fn read_pairs(
     Some(pairs)
 }
 
-fn read_headers(reporter: &mut Reporter, node: &Node) -> Option<Vec<(String, crate::template::Template)>> {
+fn read_headers(
+    reporter: &mut Reporter,
+    node: &Node,
+) -> Option<Vec<(String, crate::template::Template)>> {
     let entries = fields(reporter, node, "`headers`", &[])?;
     let mut headers = Vec::new();
     for (name, key, value) in entries.iter() {
-        let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !valid {
-            reporter.report(Problem::BadRequest(format!("`{name}` is not a valid header name")), key.span);
+            reporter.report(
+                Problem::BadRequest(format!("`{name}` is not a valid header name")),
+                key.span,
+            );
             continue;
         }
         let what = format!("header `{name}`");
         if let Some(template) = reader::template(reporter, value, &what, true) {
             if template.source().contains(['\r', '\n']) {
-                reporter.report(Problem::BadRequest(format!("{what} contains a line break")), value.span);
+                reporter.report(
+                    Problem::BadRequest(format!("{what} contains a line break")),
+                    value.span,
+                );
                 continue;
             }
             headers.push((name.to_owned(), template));
@@ -469,23 +583,47 @@ fn read_headers(reporter: &mut Reporter, node: &Node) -> Option<Vec<(String, cra
 }
 
 fn read_body(reporter: &mut Reporter, node: &Node) -> Option<Body> {
-    let keys = fields(reporter, node, "`body`", &["json", "form", "text", "content_type"])?;
-    let kinds: Vec<&str> = ["json", "form", "text"].into_iter().filter(|key| keys.has(key)).collect();
+    let keys = fields(
+        reporter,
+        node,
+        "`body`",
+        &["json", "form", "text", "content_type"],
+    )?;
+    let kinds: Vec<&str> = ["json", "form", "text"]
+        .into_iter()
+        .filter(|key| keys.has(key))
+        .collect();
     if kinds.len() != 1 {
         reporter.report_with_help(
-            Problem::BadRequest(format!("a body has exactly one of `json`, `form` or `text`, found {}", kinds.len())),
+            Problem::BadRequest(format!(
+                "a body has exactly one of `json`, `form` or `text`, found {}",
+                kinds.len()
+            )),
             node.span,
             Some("keep one of them".to_owned()),
         );
         return None;
     }
     if let (Some(key), false) = (keys.key_node("content_type"), keys.has("text")) {
-        reporter.report(Problem::BadRequest("`content_type` goes with a `text` body".to_owned()), key.span);
+        reporter.report(
+            Problem::BadRequest("`content_type` goes with a `text` body".to_owned()),
+            key.span,
+        );
         return None;
     }
     let body = match kinds[0] {
-        "json" => Body::Json(reader::value_template(reporter, keys.get("json")?, "the JSON body", true)?),
-        "form" => Body::Form(read_pairs(reporter, keys.get("form")?, "the form body", true)?),
+        "json" => Body::Json(reader::value_template(
+            reporter,
+            keys.get("json")?,
+            "the JSON body",
+            true,
+        )?),
+        "form" => Body::Form(read_pairs(
+            reporter,
+            keys.get("form")?,
+            "the form body",
+            true,
+        )?),
         _ => {
             let text = reader::template(reporter, keys.get("text")?, "the text body", true)?;
             let content_type = match keys.get("content_type") {
@@ -506,7 +644,8 @@ fn read_saves(reporter: &mut Reporter, node: &Node) -> Option<Vec<Save>> {
     let mut saves = Vec::new();
     let mut ok = true;
     for item in items {
-        let Some(keys) = fields(reporter, item, "a `save` entry", &["path", "to", "default"]) else {
+        let Some(keys) = fields(reporter, item, "a `save` entry", &["path", "to", "default"])
+        else {
             ok = false;
             continue;
         };
@@ -526,14 +665,20 @@ fn read_saves(reporter: &mut Reporter, node: &Node) -> Option<Vec<Save>> {
         };
         let default = keys.get("default").map(Node::to_json);
         match (path, to) {
-            (Some(path), Some(to)) => saves.push(Save { path, to: to.to_owned(), default }),
+            (Some(path), Some(to)) => saves.push(Save {
+                path,
+                to: to.to_owned(),
+                default,
+            }),
             _ => ok = false,
         }
     }
     ok.then_some(saves)
 }
 
-const SET_OPERATIONS: &[&str] = &["add", "subtract", "multiply", "divide", "append", "push", "remove", "clear"];
+const SET_OPERATIONS: &[&str] = &[
+    "add", "subtract", "multiply", "divide", "append", "push", "remove", "clear",
+];
 
 fn read_set(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<BlockKind> {
     let next = links.next(reporter);
@@ -555,8 +700,17 @@ fn read_set(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<
 
 fn read_set_operation(reporter: &mut Reporter, node: &Node) -> Option<SetOperation> {
     let operation = match node.as_map() {
-        Some([(key, operand)]) if key.as_scalar().is_some_and(|k| SET_OPERATIONS.contains(&k)) => (key.as_scalar()?, operand),
-        _ => return Some(SetOperation::Assign(reader::value_template(reporter, node, "the value", false)?)),
+        Some([(key, operand)]) if key.as_scalar().is_some_and(|k| SET_OPERATIONS.contains(&k)) => {
+            (key.as_scalar()?, operand)
+        }
+        _ => {
+            return Some(SetOperation::Assign(reader::value_template(
+                reporter,
+                node,
+                "the value",
+                false,
+            )?))
+        }
     };
     let (name, operand) = operation;
     if name == "clear" {
@@ -581,7 +735,12 @@ fn read_set_operation(reporter: &mut Reporter, node: &Node) -> Option<SetOperati
 }
 
 fn read_jump(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<BlockKind> {
-    let keys = fields(reporter, value, "`jump`", &["bot", "block", "with", "return", "save"])?;
+    let keys = fields(
+        reporter,
+        value,
+        "`jump`",
+        &["bot", "block", "with", "return", "save"],
+    )?;
     let return_after = match keys.get("return") {
         Some(node) => reader::boolean(reporter, node, "`return`")?,
         None => false,
@@ -607,7 +766,10 @@ fn read_jump(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option
     if let Some(node) = keys.get("with") {
         for (_, key, value) in fields(reporter, node, "`with`", &[])?.iter() {
             let name = reader::variable_name(reporter, key, "a `with` variable")?;
-            with.push((name.to_owned(), reader::value_template(reporter, value, "a `with` value", false)?));
+            with.push((
+                name.to_owned(),
+                reader::value_template(reporter, value, "a `with` value", false)?,
+            ));
         }
     }
     let mut save = Vec::new();
@@ -632,7 +794,12 @@ fn read_jump(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option
 
 fn read_sleep(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<BlockKind> {
     let next = links.next(reporter);
-    let duration = reader::duration(reporter, value, "`sleep`", Duration::from_secs(1)..=Duration::from_secs(3600))?;
+    let duration = reader::duration(
+        reporter,
+        value,
+        "`sleep`",
+        Duration::from_secs(1)..=Duration::from_secs(3600),
+    )?;
     Some(BlockKind::Sleep(Sleep { duration, next }))
 }
 
@@ -640,7 +807,11 @@ fn read_event(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Optio
     let next = links.next(reporter);
     if value.as_scalar().is_some() {
         let name = reader::template(reporter, value, "the event name", false)?;
-        return Some(BlockKind::Event(EventBlock { name, data: None, next }));
+        return Some(BlockKind::Event(EventBlock {
+            name,
+            data: None,
+            next,
+        }));
     }
     let keys = fields(reporter, value, "`event`", &["name", "data"])?;
     let Some(name) = keys.get("name") else {
@@ -653,7 +824,12 @@ fn read_event(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Optio
     };
     let name = reader::template(reporter, name, "the event name", false)?;
     let data = match keys.get("data") {
-        Some(node) => Some(reader::value_template(reporter, node, "the event data", false)?),
+        Some(node) => Some(reader::value_template(
+            reporter,
+            node,
+            "the event data",
+            false,
+        )?),
         None => None,
     };
     Some(BlockKind::Event(EventBlock { name, data, next }))
@@ -661,15 +837,26 @@ fn read_event(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Optio
 
 fn read_handoff(reporter: &mut Reporter, value: &Node) -> Option<BlockKind> {
     if value.is_null() {
-        return Some(BlockKind::Handoff(Handoff { message: None, team: None }));
+        return Some(BlockKind::Handoff(Handoff {
+            message: None,
+            team: None,
+        }));
     }
     if value.as_scalar().is_some() {
         let message = reader::template(reporter, value, "the handoff message", false)?;
-        return Some(BlockKind::Handoff(Handoff { message: Some(message), team: None }));
+        return Some(BlockKind::Handoff(Handoff {
+            message: Some(message),
+            team: None,
+        }));
     }
     let keys = fields(reporter, value, "`handoff`", &["message", "team"])?;
     let message = match keys.get("message") {
-        Some(node) => Some(reader::template(reporter, node, "the handoff message", false)?),
+        Some(node) => Some(reader::template(
+            reporter,
+            node,
+            "the handoff message",
+            false,
+        )?),
         None => None,
     };
     let team = match keys.get("team") {
@@ -681,11 +868,17 @@ fn read_handoff(reporter: &mut Reporter, value: &Node) -> Option<BlockKind> {
 
 fn read_end(reporter: &mut Reporter, value: &Node) -> Option<BlockKind> {
     if value.is_null() {
-        return Some(BlockKind::End(End { message: None, restart: false }));
+        return Some(BlockKind::End(End {
+            message: None,
+            restart: false,
+        }));
     }
     if value.as_scalar().is_some() {
         let message = reader::template(reporter, value, "the end message", false)?;
-        return Some(BlockKind::End(End { message: Some(message), restart: false }));
+        return Some(BlockKind::End(End {
+            message: Some(message),
+            restart: false,
+        }));
     }
     let keys = fields(reporter, value, "`end`", &["message", "restart"])?;
     let message = match keys.get("message") {

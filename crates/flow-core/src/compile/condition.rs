@@ -1,7 +1,9 @@
 //! Reading `choice` blocks and their conditions.
 
 use crate::diagnostic::Problem;
-use crate::flow::{BlockId, BlockKind, Branch, Choice, Condition, Edge, IsCheck, Operator, Subject, ValueTemplate};
+use crate::flow::{
+    BlockId, BlockKind, Branch, Choice, Condition, Edge, IsCheck, Operator, Subject, ValueTemplate,
+};
 use crate::suggest;
 use crate::template::{Part, Template};
 use crate::yaml::{Node, NodeValue};
@@ -17,7 +19,11 @@ pub(crate) fn read_choice(
     targets: &mut Vec<TargetRef>,
 ) -> Option<BlockKind> {
     let NodeValue::Seq(items) = &value.value else {
-        reporter.wrong_type(value, "`choice`", "a list of `{if: ..., next: ...}` and one `{else: ...}`");
+        reporter.wrong_type(
+            value,
+            "`choice`",
+            "a list of `{if: ..., next: ...}` and one `{else: ...}`",
+        );
         return None;
     };
     let mut branches = Vec::new();
@@ -38,7 +44,10 @@ pub(crate) fn read_choice(
                 ok = false;
             }
             if otherwise.is_some() {
-                reporter.report(Problem::BadValue(format!("choice `{id}` has two `else` branches")), node.span);
+                reporter.report(
+                    Problem::BadValue(format!("choice `{id}` has two `else` branches")),
+                    node.span,
+                );
                 ok = false;
             }
             otherwise = target(reporter, id, node, Edge::Else, targets);
@@ -70,25 +79,59 @@ pub(crate) fn read_choice(
         );
         return None;
     };
-    ok.then_some(BlockKind::Choice(Choice { branches, otherwise }))
+    ok.then_some(BlockKind::Choice(Choice {
+        branches,
+        otherwise,
+    }))
 }
 
-fn target(reporter: &mut Reporter, from: &BlockId, node: &Node, edge: Edge, targets: &mut Vec<TargetRef>) -> Option<BlockId> {
+fn target(
+    reporter: &mut Reporter,
+    from: &BlockId,
+    node: &Node,
+    edge: Edge,
+    targets: &mut Vec<TargetRef>,
+) -> Option<BlockId> {
     let name = reader::text(reporter, node, "a target")?;
-    targets.push(TargetRef { from: from.clone(), to: name.to_owned(), span: node.span, edge });
+    targets.push(TargetRef {
+        from: from.clone(),
+        to: name.to_owned(),
+        span: node.span,
+        edge,
+    });
     Some(BlockId::new(name))
 }
 
 const CONDITION_KEYS: &[&str] = &[
-    "var", "case_sensitive", "is", "all", "any", "not", "equals", "not_equals", "contains", "not_contains",
-    "starts_with", "ends_with", "greater_than", "less_than", "at_least", "at_most", "matches", "one_of",
+    "var",
+    "case_sensitive",
+    "is",
+    "all",
+    "any",
+    "not",
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "ends_with",
+    "greater_than",
+    "less_than",
+    "at_least",
+    "at_most",
+    "matches",
+    "one_of",
 ];
 const IS_CHECKS: &[&str] = &["message", "number", "set", "empty"];
 
 /// Reads one condition: a comparison, an `is`, or `all`/`any`/`not`.
 pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Condition> {
     let keys = fields(reporter, node, "a condition", CONDITION_KEYS)?;
-    let tests: Vec<&str> = keys.iter().map(|(key, ..)| key).filter(|key| !matches!(*key, "var" | "case_sensitive")).collect();
+    let tests: Vec<&str> = keys
+        .iter()
+        .map(|(key, ..)| key)
+        .filter(|key| !matches!(*key, "var" | "case_sensitive"))
+        .collect();
     let [test] = tests.as_slice() else {
         let message = match tests.len() {
             0 => "a condition has no test (add an operator such as `equals`, or `is`, `all`, `any`, `not`)".to_owned(),
@@ -100,8 +143,16 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
     let value = keys.get(test)?;
     match *test {
         "all" | "any" | "not" => {
-            if let Some(extra) = keys.key_node("var").or_else(|| keys.key_node("case_sensitive")) {
-                reporter.report(Problem::BadValue(format!("`{test}` takes conditions, not `var` or `case_sensitive` beside it")), extra.span);
+            if let Some(extra) = keys
+                .key_node("var")
+                .or_else(|| keys.key_node("case_sensitive"))
+            {
+                reporter.report(
+                    Problem::BadValue(format!(
+                        "`{test}` takes conditions, not `var` or `case_sensitive` beside it"
+                    )),
+                    extra.span,
+                );
                 return None;
             }
             read_combination(reporter, test, value)
@@ -116,7 +167,10 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
                 "empty" => IsCheck::Empty,
                 _ => {
                     reporter.report_with_help(
-                        Problem::BadValue(format!("unknown `is` check `{name}` (expected one of {})", suggest::backticked(IS_CHECKS))),
+                        Problem::BadValue(format!(
+                            "unknown `is` check `{name}` (expected one of {})",
+                            suggest::backticked(IS_CHECKS)
+                        )),
                         value.span,
                         suggest::did_you_mean(name, IS_CHECKS.iter().copied()),
                     );
@@ -126,7 +180,10 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
             Some(Condition::Is { subject, check })
         }
         operator_name => {
-            let operator = Operator::ALL.iter().find(|(name, _)| *name == operator_name).map(|(_, op)| *op)?;
+            let operator = Operator::ALL
+                .iter()
+                .find(|(name, _)| *name == operator_name)
+                .map(|(_, op)| *op)?;
             let subject = read_subject(reporter, keys.get("var"));
             let case_sensitive = match keys.get("case_sensitive") {
                 Some(node) => reader::boolean(reporter, node, "`case_sensitive`")?,
@@ -134,10 +191,18 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
             };
             let value_template = read_operand(reporter, operator, value)?;
             let regex = match (operator, &value_template) {
-                (Operator::Matches, ValueTemplate::Literal(pattern)) => Some(compile_regex(reporter, value, pattern, case_sensitive)?),
+                (Operator::Matches, ValueTemplate::Literal(pattern)) => {
+                    Some(compile_regex(reporter, value, pattern, case_sensitive)?)
+                }
                 _ => None,
             };
-            Some(Condition::Compare { subject: subject?, operator, value: value_template, case_sensitive, regex })
+            Some(Condition::Compare {
+                subject: subject?,
+                operator,
+                value: value_template,
+                case_sensitive,
+                regex,
+            })
         }
     }
 }
@@ -150,7 +215,10 @@ fn read_combination(reporter: &mut Reporter, test: &str, value: &Node) -> Option
         reporter.wrong_type(value, &format!("`{test}`"), "a list of conditions");
         return None;
     };
-    let conditions: Vec<_> = items.iter().filter_map(|item| read_condition(reporter, item)).collect();
+    let conditions: Vec<_> = items
+        .iter()
+        .filter_map(|item| read_condition(reporter, item))
+        .collect();
     if conditions.len() != items.len() {
         return None;
     }
@@ -163,15 +231,23 @@ fn read_combination(reporter: &mut Reporter, test: &str, value: &Node) -> Option
 /// `var: shop failure.status` → variable `shop failure`, path `status`; no `var` tests the last answer.
 fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject> {
     let Some(node) = node else {
-        return Some(Subject { variable: crate::flow::LAST_USER_ANSWER.to_owned(), path: None });
+        return Some(Subject {
+            variable: crate::flow::LAST_USER_ANSWER.to_owned(),
+            path: None,
+        });
     };
     let source = reader::text(reporter, node, "`var`")?;
     let wrapped = format!("{{{{{source}}}}}");
     let parsed = Template::parse(&wrapped);
     match parsed.as_ref().ok().and_then(Template::single_placeholder) {
-        Some(Part::Variable(variable)) => Some(Subject { variable: variable.name.clone(), path: variable.path.clone() }),
+        Some(Part::Variable(variable)) => Some(Subject {
+            variable: variable.name.clone(),
+            path: variable.path.clone(),
+        }),
         _ => {
-            let offset = parsed.err().map_or(0, |error| error.offset.saturating_sub(2));
+            let offset = parsed
+                .err()
+                .map_or(0, |error| error.offset.saturating_sub(2));
             reporter.report_with_help(
                 Problem::BadValue(format!("`{source}` is not a variable or a variable with a path")),
                 reader::offset_span(node, offset),
@@ -204,12 +280,23 @@ fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Opt
     Some(value)
 }
 
-fn compile_regex(reporter: &mut Reporter, node: &Node, pattern: &serde_json::Value, case_sensitive: bool) -> Option<regex::Regex> {
+fn compile_regex(
+    reporter: &mut Reporter,
+    node: &Node,
+    pattern: &serde_json::Value,
+    case_sensitive: bool,
+) -> Option<regex::Regex> {
     let pattern = crate::template::value_to_text(pattern);
-    match regex::RegexBuilder::new(&pattern).case_insensitive(!case_sensitive).build() {
+    match regex::RegexBuilder::new(&pattern)
+        .case_insensitive(!case_sensitive)
+        .build()
+    {
         Ok(regex) => Some(regex),
         Err(error) => {
-            reporter.report(Problem::RegexSyntax(super::blocks::first_line(&error.to_string())), node.span);
+            reporter.report(
+                Problem::RegexSyntax(super::blocks::first_line(&error.to_string())),
+                node.span,
+            );
             None
         }
     }
@@ -247,7 +334,12 @@ fn describe(node: &Node) -> String {
     let test = parts.join(" ");
     match var {
         Some(var) => format!("{var} {test}"),
-        None if entries.iter().any(|(k, _)| matches!(k.as_scalar(), Some("all" | "any" | "not"))) => test,
+        None if entries
+            .iter()
+            .any(|(k, _)| matches!(k.as_scalar(), Some("all" | "any" | "not"))) =>
+        {
+            test
+        }
         None => format!("answer {test}"),
     }
 }

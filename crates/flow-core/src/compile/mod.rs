@@ -21,10 +21,18 @@ use reader::{fields, Reporter};
 
 /// The kind keys of a block.
 pub const BLOCK_KINDS: &[&str] = &[
-    "message", "question", "wait", "choice", "webhook", "set", "jump", "sleep", "event", "handoff", "end",
+    "message", "question", "wait", "choice", "webhook", "set", "jump", "sleep", "event", "handoff",
+    "end",
 ];
 
-const TOP_LEVEL_KEYS: &[&str] = &["bot", "description", "start", "variables", "settings", "blocks"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "bot",
+    "description",
+    "start",
+    "variables",
+    "settings",
+    "blocks",
+];
 
 /// What loading a flow file gives: the flow when it has no errors, and every diagnostic.
 #[derive(Debug)]
@@ -73,9 +81,17 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     }
     let top = fields(reporter, root, "the flow", TOP_LEVEL_KEYS)?;
     let id = read_bot_id(reporter, root, top.get("bot"));
-    let description = top.get("description").and_then(|node| reader::text(reporter, node, "`description`"));
-    let variables = top.get("variables").map(|node| read_variables(reporter, node)).unwrap_or_default();
-    let settings = top.get("settings").map(|node| read_settings(reporter, node)).unwrap_or_default();
+    let description = top
+        .get("description")
+        .and_then(|node| reader::text(reporter, node, "`description`"));
+    let variables = top
+        .get("variables")
+        .map(|node| read_variables(reporter, node))
+        .unwrap_or_default();
+    let settings = top
+        .get("settings")
+        .map(|node| read_settings(reporter, node))
+        .unwrap_or_default();
 
     let mut targets = Vec::new();
     let mut blocks = IndexMap::new();
@@ -90,7 +106,10 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     }
     reporter.block = None;
     if top.has("blocks") && blocks.is_empty() && !reporter.has_errors() {
-        reporter.report(Problem::NoBlocks, top.key_node("blocks").map_or(root.span, |key| key.span));
+        reporter.report(
+            Problem::NoBlocks,
+            top.key_node("blocks").map_or(root.span, |key| key.span),
+        );
     }
     // Targets may name blocks that failed to compile: those exist, with their own errors.
     let all_ids: IndexSet<&str> = block_nodes.iter().map(|(id, ..)| id.as_str()).collect();
@@ -123,7 +142,10 @@ fn read_bot_id(reporter: &mut Reporter, root: &Node, node: Option<&Node>) -> Opt
         return None;
     };
     let id = reader::text(reporter, node, "`bot`")?;
-    let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let valid = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
         reporter.report_with_help(
             Problem::BadValue(format!("`{id}` is not a valid bot id")),
@@ -155,16 +177,28 @@ const TYPE_NAMES: &[&str] = &["text", "number", "list", "boolean", "object"];
 
 fn read_declaration(reporter: &mut Reporter, name: &str, node: &Node) -> Option<VariableDecl> {
     if node.is_null() {
-        return Some(VariableDecl { var_type: None, default: None });
+        return Some(VariableDecl {
+            var_type: None,
+            default: None,
+        });
     }
     let (type_node, default) = match &node.value {
         NodeValue::Scalar(..) => (Some(node), None),
         NodeValue::Map(_) => {
-            let decl = fields(reporter, node, &format!("variable `{name}`"), &["type", "default"])?;
+            let decl = fields(
+                reporter,
+                node,
+                &format!("variable `{name}`"),
+                &["type", "default"],
+            )?;
             (decl.get("type"), decl.get("default"))
         }
         NodeValue::Seq(_) => {
-            reporter.wrong_type(node, &format!("variable `{name}`"), "a type name or `{type, default}`");
+            reporter.wrong_type(
+                node,
+                &format!("variable `{name}`"),
+                "a type name or `{type, default}`",
+            );
             return None;
         }
     };
@@ -214,7 +248,12 @@ fn read_type(reporter: &mut Reporter, node: &Node) -> Option<VarType> {
 pub(crate) fn fits_type(var_type: VarType, value: &Value) -> bool {
     match var_type {
         VarType::Text => !value.is_array() && !value.is_object(),
-        VarType::Number => value.is_number() || value.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()),
+        VarType::Number => {
+            value.is_number()
+                || value
+                    .as_str()
+                    .is_some_and(|s| s.trim().parse::<f64>().is_ok())
+        }
         VarType::List => value.is_array(),
         VarType::Boolean => value.is_boolean(),
         VarType::Object => true,
@@ -226,20 +265,32 @@ fn read_settings(reporter: &mut Reporter, node: &Node) -> Settings {
     let Some(top) = fields(reporter, node, "`settings`", &["webhook"]) else {
         return settings;
     };
-    let Some(webhook) = top
-        .get("webhook")
-        .and_then(|node| fields(reporter, node, "`settings.webhook`", &["timeout", "accept_status"]))
-    else {
+    let Some(webhook) = top.get("webhook").and_then(|node| {
+        fields(
+            reporter,
+            node,
+            "`settings.webhook`",
+            &["timeout", "accept_status"],
+        )
+    }) else {
         return settings;
     };
     if let Some(node) = webhook.get("timeout") {
-        if let Some(timeout) = reader::duration(reporter, node, "the webhook timeout", MIN_TIMEOUT..=MAX_TIMEOUT) {
+        if let Some(timeout) = reader::duration(
+            reporter,
+            node,
+            "the webhook timeout",
+            MIN_TIMEOUT..=MAX_TIMEOUT,
+        ) {
             settings.webhook.timeout = timeout;
         }
     }
     if let Some(node) = webhook.get("accept_status") {
         if let Some(accept) = read_accept_status(reporter, node) {
-            settings.webhook = WebhookSettings { accept_status: accept, ..settings.webhook };
+            settings.webhook = WebhookSettings {
+                accept_status: accept,
+                ..settings.webhook
+            };
         }
     }
     settings
@@ -262,13 +313,21 @@ pub(crate) fn read_accept_status(reporter: &mut Reporter, node: &Node) -> Option
         match entry {
             Some(entry) => entries.push(entry),
             None => {
-                reporter.wrong_type(item, "an `accept_status` entry", "a status such as `200` or a class such as `2xx`");
+                reporter.wrong_type(
+                    item,
+                    "an `accept_status` entry",
+                    "a status such as `200` or a class such as `2xx`",
+                );
                 return None;
             }
         }
     }
     if entries.is_empty() {
-        reporter.wrong_type(node, "`accept_status`", "a status, a class like `2xx`, or a list of them");
+        reporter.wrong_type(
+            node,
+            "`accept_status`",
+            "a status, a class like `2xx`, or a list of them",
+        );
         return None;
     }
     Some(AcceptStatus::from_entries(entries))
@@ -289,12 +348,23 @@ fn read_blocks<'n>(
         reporter.block = Some(name.to_owned());
         block_nodes.push((id.clone(), key, value));
         if let Some(kind) = blocks::read_block(reporter, &id, value, targets) {
-            blocks.insert(id.clone(), Block { id, kind, span: key.span });
+            blocks.insert(
+                id.clone(),
+                Block {
+                    id,
+                    kind,
+                    span: key.span,
+                },
+            );
         }
     }
 }
 
-fn read_start(reporter: &mut Reporter, node: Option<&Node>, all_ids: &IndexSet<&str>) -> Option<BlockId> {
+fn read_start(
+    reporter: &mut Reporter,
+    node: Option<&Node>,
+    all_ids: &IndexSet<&str>,
+) -> Option<BlockId> {
     let Some(node) = node else {
         return all_ids.first().map(|id| BlockId::new(id));
     };
@@ -331,7 +401,10 @@ fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &Index
 fn build_graph(
     blocks: &IndexMap<BlockId, Block>,
     targets: &[TargetRef],
-) -> (DiGraph<BlockId, Edge>, HashMap<BlockId, petgraph::graph::NodeIndex>) {
+) -> (
+    DiGraph<BlockId, Edge>,
+    HashMap<BlockId, petgraph::graph::NodeIndex>,
+) {
     let mut graph = DiGraph::with_capacity(blocks.len(), targets.len());
     let mut index = HashMap::with_capacity(blocks.len());
     for id in blocks.keys() {

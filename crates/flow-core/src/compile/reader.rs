@@ -40,7 +40,10 @@ impl Reporter {
     /// Reports a value of the wrong shape.
     pub(crate) fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
         self.report(
-            Problem::WrongType(format!("{what} must be {expected}, found {}", node.describe())),
+            Problem::WrongType(format!(
+                "{what} must be {expected}, found {}",
+                node.describe()
+            )),
             node.span,
         );
     }
@@ -54,12 +57,18 @@ pub(crate) struct Fields<'n> {
 impl<'n> Fields<'n> {
     /// The value under `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(name, ..)| *name == key).map(|(_, _, value)| *value)
+        self.entries
+            .iter()
+            .find(|(name, ..)| *name == key)
+            .map(|(_, _, value)| *value)
     }
 
     /// The key node of `key` (for pointing at the key rather than its value).
     pub(crate) fn key_node(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(name, ..)| *name == key).map(|(_, key, _)| *key)
+        self.entries
+            .iter()
+            .find(|(name, ..)| *name == key)
+            .map(|(_, key, _)| *key)
     }
 
     /// True when `key` is present.
@@ -85,7 +94,9 @@ pub(crate) fn fields<'n>(
         reporter.wrong_type(node, what, "a mapping");
         return None;
     };
-    let mut fields = Fields { entries: Vec::with_capacity(entries.len()) };
+    let mut fields = Fields {
+        entries: Vec::with_capacity(entries.len()),
+    };
     // `blocks` may hold thousands of keys: past a few, a set beats scanning for duplicates.
     let mut seen = std::collections::HashSet::new();
     let large = entries.len() > 16;
@@ -112,8 +123,17 @@ pub(crate) fn fields<'n>(
 }
 
 /// Reports `name` as unknown in `what`, suggesting the closest allowed key.
-pub(crate) fn report_unknown_key(reporter: &mut Reporter, key: &Node, name: &str, what: &str, allowed: &[&str]) {
-    let message = format!("unknown key `{name}` in {what}{}", suggest::expected_keys(allowed));
+pub(crate) fn report_unknown_key(
+    reporter: &mut Reporter,
+    key: &Node,
+    name: &str,
+    what: &str,
+    allowed: &[&str],
+) {
+    let message = format!(
+        "unknown key `{name}` in {what}{}",
+        suggest::expected_keys(allowed)
+    );
     let help = suggest::did_you_mean(name, allowed.iter().copied());
     reporter.report_with_help(Problem::UnknownKey(message), key.span, help);
 }
@@ -136,7 +156,9 @@ pub(crate) fn text<'n>(reporter: &mut Reporter, node: &'n Node, what: &str) -> O
 /// A boolean scalar.
 pub(crate) fn boolean(reporter: &mut Reporter, node: &Node, what: &str) -> Option<bool> {
     match node.to_json() {
-        Value::Bool(b) if !matches!(node.value, NodeValue::Scalar(_, ScalarStyle::Quoted)) => Some(b),
+        Value::Bool(b) if !matches!(node.value, NodeValue::Scalar(_, ScalarStyle::Quoted)) => {
+            Some(b)
+        }
         _ => {
             reporter.wrong_type(node, what, "`true` or `false`");
             None
@@ -165,7 +187,9 @@ pub(crate) fn whole_number(
 pub(crate) fn offset_span(node: &Node, offset: usize) -> Span {
     match &node.value {
         // Block scalars start on the line after their indicator; point at the indicator.
-        NodeValue::Scalar(text, ScalarStyle::Plain | ScalarStyle::Quoted) if !text.contains('\n') => {
+        NodeValue::Scalar(text, ScalarStyle::Plain | ScalarStyle::Quoted)
+            if !text.contains('\n') =>
+        {
             node.text_start().shifted(offset)
         }
         _ => node.span,
@@ -173,7 +197,12 @@ pub(crate) fn offset_span(node: &Node, offset: usize) -> Span {
 }
 
 /// A template; `allow_secrets` only in webhook requests.
-pub(crate) fn template(reporter: &mut Reporter, node: &Node, what: &str, allow_secrets: bool) -> Option<Template> {
+pub(crate) fn template(
+    reporter: &mut Reporter,
+    node: &Node,
+    what: &str,
+    allow_secrets: bool,
+) -> Option<Template> {
     let source = text(reporter, node, what)?;
     let template = match Template::parse(source) {
         Ok(template) => template,
@@ -205,7 +234,11 @@ pub(crate) fn single_variable(template: &Template) -> bool {
 
 /// A path, with its syntax errors pointed at inside the string.
 pub(crate) fn path(reporter: &mut Reporter, node: &Node, what: &str) -> Option<Path> {
-    let source = if node.is_null() { "" } else { text(reporter, node, what)? };
+    let source = if node.is_null() {
+        ""
+    } else {
+        text(reporter, node, what)?
+    };
     match Path::parse(source) {
         Ok(path) => Some(path),
         Err(error) => {
@@ -264,7 +297,9 @@ pub(crate) fn value_template(
                     None => ok = false,
                 }
             }
-            let all_literal = out.iter().all(|(_, v)| matches!(v, ValueTemplate::Literal(_)));
+            let all_literal = out
+                .iter()
+                .all(|(_, v)| matches!(v, ValueTemplate::Literal(_)));
             ok.then(|| match all_literal {
                 true => ValueTemplate::Literal(node.to_json()),
                 false => ValueTemplate::Object(out),
@@ -302,7 +337,11 @@ pub(crate) fn duration(
 }
 
 /// A variable name: not empty, and none of `.`, `[`, `]`, `{`, `}`.
-pub(crate) fn variable_name<'n>(reporter: &mut Reporter, node: &'n Node, what: &str) -> Option<&'n str> {
+pub(crate) fn variable_name<'n>(
+    reporter: &mut Reporter,
+    node: &'n Node,
+    what: &str,
+) -> Option<&'n str> {
     let name = text(reporter, node, what)?;
     if is_variable_name(name) {
         Some(name.trim())

@@ -27,7 +27,10 @@ fn block_mappings_start_at_their_first_key() {
 fn plain_scalars_resolve_by_the_core_schema() {
     let node = root("[1, -2.5, true, null, ~, '1', text, 1e3, .inf]");
     let json = node.to_json();
-    assert_eq!(json, serde_json::json!([1, -2.5, true, null, null, "1", "text", 1000.0, ".inf"]));
+    assert_eq!(
+        json,
+        serde_json::json!([1, -2.5, true, null, null, "1", "text", 1000.0, ".inf"])
+    );
 }
 
 #[test]
