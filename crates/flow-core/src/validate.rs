@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use petgraph::visit::{Bfs, EdgeRef};
 
 use crate::compile::fits_type;
-use crate::compile::reader::{offset_span, Reporter};
+use crate::compile::reader::Reporter;
 use crate::diagnostic::Problem;
 use crate::flow::{BlockId, BlockKind, Flow, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES};
 use crate::template::Template;
@@ -103,8 +103,9 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
         reporter.block = Some(id.to_string());
         let mut reads = Vec::new();
         collect_reads(body, false, &mut reads);
-        for (name, span) in reads {
+        for (name, node, offset) in reads {
             if !assigned.contains(name.as_str()) {
+                let span = reporter.offset_span(node, offset);
                 let help = crate::suggest::did_you_mean(&name, assigned.iter().copied());
                 reporter.report_with_help(Problem::UnassignedVariable(name), span, help);
             }
@@ -112,17 +113,20 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
     }
 }
 
+/// A variable read: its name, the scalar that reads it, and where in that scalar.
+type Read<'n> = (String, &'n Node, usize);
+
 /// Every variable read in a block's text: placeholders in any string, and `var:` of conditions.
-fn collect_reads(node: &Node, is_condition_var: bool, reads: &mut Vec<(String, crate::yaml::Span)>) {
+fn collect_reads<'n>(node: &'n Node, is_condition_var: bool, reads: &mut Vec<Read<'n>>) {
     match &node.value {
         NodeValue::Scalar(text, _) if is_condition_var => {
             let name = text.split(['.', '[']).next().unwrap_or_default().trim();
-            reads.push((name.to_owned(), node.text_start()));
+            reads.push((name.to_owned(), node, 0));
         }
         NodeValue::Scalar(text, _) if text.contains("{{") => {
             if let Ok(template) = Template::parse(text) {
                 for variable in template.variables() {
-                    reads.push((variable.name.clone(), offset_span(node, variable.offset)));
+                    reads.push((variable.name.clone(), node, variable.offset));
                 }
             }
         }

@@ -10,6 +10,10 @@ use std::fmt;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+mod locate;
+
+pub use locate::SourceMap;
+
 /// A position in a flow file: 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
@@ -161,6 +165,10 @@ pub(crate) enum Plain {
     Str,
 }
 
+fn is_empty_plain(node: &Node) -> bool {
+    matches!(&node.value, NodeValue::Scalar(text, ScalarStyle::Plain) if text.is_empty())
+}
+
 fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
@@ -195,16 +203,30 @@ pub(crate) fn resolve_plain(text: &str) -> Plain {
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = TreeBuilder::default();
     let mut parser = Parser::new_from_str(source);
-    parser
-        .load(&mut builder, false)
-        .map_err(|error| YamlError {
-            span: span_of(error.marker()),
-            message: error.info().to_owned(),
-        })?;
+    parser.load(&mut builder, false).map_err(|error| {
+        let span = span_of(error.marker());
+        let message = error.info().to_owned();
+        // The scanner reports a tab at the start of the token it was reading, which may be
+        // lines above; the tab itself is what the author must find.
+        let span = match message.contains("tab") {
+            true => first_tab_from(source, span).unwrap_or(span),
+            false => span,
+        };
+        YamlError { span, message }
+    })?;
     if let Some(error) = builder.error {
         return Err(error);
     }
     Ok(builder.root)
+}
+
+/// The first tab at or after `from`.
+fn first_tab_from(source: &str, from: Span) -> Option<Span> {
+    source.lines().enumerate().skip(from.line.saturating_sub(1) as usize).find_map(|(index, line)| {
+        let skip = if index + 1 == from.line as usize { from.column.saturating_sub(1) as usize } else { 0 };
+        let column = line.chars().skip(skip).position(|c| c == '\t')? + skip;
+        Some(Span::new(index as u32 + 1, column as u32 + 1))
+    })
 }
 
 fn span_of(marker: &Marker) -> Span {
@@ -246,7 +268,15 @@ impl TreeBuilder {
                     }
                     *pending_key = Some(node);
                 }
-                Some(key) => entries.push((key, node)),
+                Some(key) => {
+                    // An empty value (`next:` and nothing after it) has no position of its own:
+                    // the scanner marks where the next token starts, often lines below.
+                    let node = match is_empty_plain(&node) {
+                        true => Node { span: key.span, ..node },
+                        false => node,
+                    };
+                    entries.push((key, node));
+                }
             },
         }
     }

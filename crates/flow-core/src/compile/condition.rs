@@ -174,7 +174,7 @@ fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject>
             let offset = parsed.err().map_or(0, |error| error.offset.saturating_sub(2));
             reporter.report_with_help(
                 Problem::BadValue(format!("`{source}` is not a variable or a variable with a path")),
-                reader::offset_span(node, offset),
+                reporter.offset_span(node, offset),
                 Some("write a variable name, optionally with a path: `shop failure.status`, `titles[0]`".to_owned()),
             );
             None

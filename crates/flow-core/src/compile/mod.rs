@@ -45,7 +45,7 @@ pub(crate) struct TargetRef {
 
 /// Loads and checks a flow from its YAML text.
 pub fn load(source: &str) -> Loaded {
-    let mut reporter = Reporter::default();
+    let mut reporter = Reporter::new(source);
     let flow = match yaml::parse(source) {
         Ok(Some(root)) => compile(&mut reporter, &root, source),
         Ok(None) => {

@@ -9,16 +9,28 @@ use crate::flow::ValueTemplate;
 use crate::path::Path;
 use crate::suggest;
 use crate::template::{Part, Template};
-use crate::yaml::{Node, NodeValue, ScalarStyle, Span};
+use crate::yaml::{Node, NodeValue, ScalarStyle, SourceMap, Span};
 
 /// Collects diagnostics while a flow is compiled, remembering the block being read.
 #[derive(Default)]
 pub(crate) struct Reporter {
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) block: Option<String>,
+    /// The file's text, to point inside scalars.
+    pub(crate) source: SourceMap,
 }
 
 impl Reporter {
+    /// A reporter for the flow whose text is `source`.
+    pub(crate) fn new(source: &str) -> Reporter {
+        Reporter { source: SourceMap::new(source), ..Reporter::default() }
+    }
+
+    /// Where character `offset` of a scalar's value is written in the file.
+    pub(crate) fn offset_span(&self, node: &Node, offset: usize) -> Span {
+        self.source.locate(node, offset)
+    }
+
     /// Reports `problem` at `span` in the current block.
     pub(crate) fn report(&mut self, problem: Problem, span: Span) {
         self.report_with_help(problem, span, None);
@@ -154,17 +166,6 @@ pub(crate) fn whole_number(
     }
 }
 
-/// Where character `offset` of a scalar's text stands in the file, as near as YAML lets us tell.
-pub(crate) fn offset_span(node: &Node, offset: usize) -> Span {
-    match &node.value {
-        // Block scalars start on the line after their indicator; point at the indicator.
-        NodeValue::Scalar(text, ScalarStyle::Plain | ScalarStyle::Quoted) if !text.contains('\n') => {
-            node.text_start().shifted(offset)
-        }
-        _ => node.span,
-    }
-}
-
 /// A template; `allow_secrets` only in webhook requests.
 pub(crate) fn template(reporter: &mut Reporter, node: &Node, what: &str, allow_secrets: bool) -> Option<Template> {
     let source = text(reporter, node, what)?;
@@ -173,7 +174,7 @@ pub(crate) fn template(reporter: &mut Reporter, node: &Node, what: &str, allow_s
         Err(error) => {
             reporter.report(
                 Problem::TemplateSyntax(format!("{} in {what}", error.message)),
-                offset_span(node, error.offset),
+                reporter.offset_span(node, error.offset),
             );
             return None;
         }
@@ -204,7 +205,7 @@ pub(crate) fn path(reporter: &mut Reporter, node: &Node, what: &str) -> Option<P
         Err(error) => {
             reporter.report(
                 Problem::PathSyntax(format!("{} in {what} `{source}`", error.message)),
-                offset_span(node, error.offset),
+                reporter.offset_span(node, error.offset),
             );
             None
         }
