@@ -17,9 +17,15 @@ use crate::yaml::{Node, NodeValue};
 pub(crate) type BlockNode<'n> = (BlockId, &'n Node, &'n Node);
 
 /// Runs every whole-flow check.
-pub(crate) fn check(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
-    check_reachable(reporter, flow);
-    check_endless_loops(reporter, flow);
+///
+/// `graph_complete` is false when a block failed to compile or a target names no block: the
+/// graph then lacks edges, and reachability and loop warnings would be guesses that vanish
+/// once the errors are fixed, so those two checks wait for a complete graph.
+pub(crate) fn check(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode], graph_complete: bool) {
+    if graph_complete {
+        check_reachable(reporter, flow);
+        check_endless_loops(reporter, flow);
+    }
     check_variables_assigned(reporter, flow, block_nodes);
     check_list_saves(reporter, flow, block_nodes);
     check_set_types(reporter, flow, block_nodes);
@@ -97,8 +103,39 @@ fn assigned_variables(flow: &Flow) -> HashSet<&str> {
     assigned
 }
 
+/// The variables a block that failed to compile would assign, read generously from its YAML:
+/// its mistake is reported already, and must not make every later read look unassigned.
+fn assigned_in_yaml<'n>(node: &'n Node, assigned: &mut HashSet<&'n str>) {
+    match &node.value {
+        NodeValue::Scalar(..) => {}
+        NodeValue::Seq(items) => items.iter().for_each(|item| assigned_in_yaml(item, assigned)),
+        NodeValue::Map(entries) => {
+            for (key, value) in entries {
+                match (key.as_scalar(), &value.value) {
+                    (Some("save_to" | "to" | "failure"), NodeValue::Scalar(name, _)) => {
+                        assigned.insert(name.trim());
+                    }
+                    (Some("set"), NodeValue::Map(set)) => {
+                        assigned.extend(set.iter().filter_map(|(name, _)| name.as_scalar()).map(str::trim));
+                    }
+                    (Some("save"), NodeValue::Map(save)) => {
+                        assigned.extend(save.iter().filter_map(|(_, name)| name.as_scalar()).map(str::trim));
+                    }
+                    _ => {}
+                }
+                assigned_in_yaml(value, assigned);
+            }
+        }
+    }
+}
+
 fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
-    let assigned = assigned_variables(flow);
+    let mut assigned = assigned_variables(flow);
+    for (id, _, body) in block_nodes {
+        if flow.block(id.as_str()).is_none() {
+            assigned_in_yaml(body, &mut assigned);
+        }
+    }
     for (id, _, body) in block_nodes {
         reporter.block = Some(id.to_string());
         let mut reads = Vec::new();

@@ -75,7 +75,7 @@ pub(crate) fn read_block(
         }
     }
     let value = block.get(kind)?;
-    let mut links = Links { reporter_block: id.clone(), block: &block, targets, missing: false };
+    let mut links = Links { reporter_block: id.clone(), block: &block, targets, missing: false, unreadable: false };
     let kind = match kind {
         "message" => read_message(reporter, value, &mut links),
         "question" => read_question(reporter, value, &mut links),
@@ -97,7 +97,8 @@ pub(crate) fn read_block(
         );
         return None;
     }
-    kind.filter(|_| siblings_ok)
+    // A target that could not be read leaves the block without a way on: it cannot be used.
+    kind.filter(|_| siblings_ok && !links.unreadable)
 }
 
 /// The targets beside a block's kind key.
@@ -106,13 +107,17 @@ struct Links<'a, 'n> {
     block: &'a Fields<'n>,
     targets: &'a mut Vec<TargetRef>,
     missing: bool,
+    unreadable: bool,
 }
 
 impl Links<'_, '_> {
     /// An optional target under `key`.
     fn optional(&mut self, reporter: &mut Reporter, key: &str, edge: Edge) -> Option<BlockId> {
         let node = self.block.get(key)?;
-        let name = reader::text(reporter, node, &format!("`{key}`"))?;
+        let Some(name) = reader::text(reporter, node, &format!("`{key}`")) else {
+            self.unreadable = true;
+            return None;
+        };
         self.targets.push(TargetRef {
             from: self.reporter_block.clone(),
             to: name.to_owned(),

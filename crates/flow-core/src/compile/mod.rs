@@ -97,6 +97,8 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     let start = read_start(reporter, top.get("start"), &all_ids);
     check_targets(reporter, &targets, &all_ids);
 
+    // Reachability and loops can only be judged when every block and every edge is known.
+    let graph_complete = blocks.len() == block_nodes.len() && targets.iter().all(|t| all_ids.contains(&t.to.as_str()));
     let (graph, graph_index) = build_graph(&blocks, &targets);
     let flow = Flow {
         id: id.unwrap_or_default(),
@@ -109,7 +111,7 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
         graph_index,
         content_hash: fnv1a(source.as_bytes()),
     };
-    crate::validate::check(reporter, &flow, &block_nodes);
+    crate::validate::check(reporter, &flow, &block_nodes, graph_complete);
     Some(flow)
 }
 
@@ -144,9 +146,9 @@ fn read_variables(reporter: &mut Reporter, node: &Node) -> IndexMap<String, Vari
         let Some(name) = reader::variable_name(reporter, key, "a declared variable") else {
             continue;
         };
-        if let Some(decl) = read_declaration(reporter, name, value) {
-            variables.insert(name.to_owned(), decl);
-        }
+        // A declaration with a mistake still declares the name: reads of it are not the problem.
+        let decl = read_declaration(reporter, name, value).unwrap_or(VariableDecl { var_type: None, default: None });
+        variables.insert(name.to_owned(), decl);
     }
     variables
 }
