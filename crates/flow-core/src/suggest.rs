@@ -25,10 +25,10 @@ fn similarity(word: &str, candidate: &str) -> f64 {
     }
 }
 
-/// " (expected one of `a`, `b`)" for an unknown key, or nothing when there is no list.
+/// " (expected one of `a`, `b`)" for an unknown key, or nothing when no key is allowed.
 pub fn expected_keys(expected: &[&str]) -> String {
     match expected {
-        [] => " (no keys are allowed here)".to_owned(),
+        [] => String::new(),
         _ => format!(" (expected one of {})", backticked(expected)),
     }
 }
@@ -36,6 +36,14 @@ pub fn expected_keys(expected: &[&str]) -> String {
 /// " (expected one of `a`, `b`)" for an unknown value.
 pub fn expected_values(expected: &[&str]) -> String {
     format!(" (expected one of {})", backticked(expected))
+}
+
+/// "a" or "an", for "a `message` block" and "an `end` block".
+pub fn article(word: &str) -> &'static str {
+    match word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        true => "an",
+        false => "a",
+    }
 }
 
 /// `a`, `b`, `c`.

@@ -6,13 +6,14 @@ use crate::suggest;
 use crate::template::{Part, Template};
 use crate::yaml::{Node, NodeValue};
 
-use super::reader::{self, fields, Reporter};
+use super::reader::{self, fields, Fields, Reporter};
 use super::TargetRef;
 
 /// Reads the list of `{if, next}` branches and the `{else}` of a choice.
 pub(crate) fn read_choice(
     reporter: &mut Reporter,
     id: &BlockId,
+    kind_key: &Node,
     value: &Node,
     targets: &mut Vec<TargetRef>,
 ) -> Option<BlockKind> {
@@ -32,8 +33,8 @@ pub(crate) fn read_choice(
             if keys.has("if") || keys.has("next") {
                 reporter.report_with_help(
                     Problem::BadValue("`else` stands alone in its branch".to_owned()),
-                    item.span,
-                    Some("write `- else: <block id>` as the last branch".to_owned()),
+                    keys.key_node("else").map_or(item.span, |key| key.span),
+                    Some("write `- else: <block id>` as a branch of its own, the last one".to_owned()),
                 );
                 ok = false;
             }
@@ -46,11 +47,14 @@ pub(crate) fn read_choice(
         }
         let (Some(condition), Some(next)) = (keys.get("if"), keys.get("next")) else {
             let missing = if keys.has("if") { "next" } else { "if" };
-            reporter.report_with_help(
-                Problem::MissingKey(format!("a choice branch has no `{missing}`")),
-                item.span,
-                Some("write `- if: <condition>` with `next: <block id>`".to_owned()),
-            );
+            // A misspelt key was reported already, with a did-you-mean.
+            if !keys.mentions(missing) {
+                reporter.report_with_help(
+                    Problem::MissingKey(format!("a choice branch has no `{missing}`")),
+                    item.span,
+                    Some("write `- if: <condition>` with `next: <block id>` below it".to_owned()),
+                );
+            }
             ok = false;
             continue;
         };
@@ -65,7 +69,7 @@ pub(crate) fn read_choice(
     let Some(otherwise) = otherwise else {
         reporter.report_with_help(
             Problem::MissingElse(id.to_string()),
-            value.span,
+            kind_key.span,
             Some("add `- else: <block id>` as the last branch".to_owned()),
         );
         return None;
@@ -90,11 +94,7 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
     let keys = fields(reporter, node, "a condition", CONDITION_KEYS)?;
     let tests: Vec<&str> = keys.iter().map(|(key, ..)| key).filter(|key| !matches!(*key, "var" | "case_sensitive")).collect();
     let [test] = tests.as_slice() else {
-        let message = match tests.len() {
-            0 => "a condition has no test (add an operator such as `equals`, or `is`, `all`, `any`, `not`)".to_owned(),
-            _ => format!("a condition has several tests ({}); combine them with `all` or `any`", suggest::backticked(&tests)),
-        };
-        reporter.report(Problem::BadValue(message), node.span);
+        report_test_count(reporter, node, &keys, &tests);
         return None;
     };
     let value = keys.get(test)?;
@@ -139,6 +139,27 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
             };
             Some(Condition::Compare { subject: subject?, operator, value: value_template, case_sensitive, regex })
         }
+    }
+}
+
+/// Reports a condition with no test, or with several (at the second one).
+fn report_test_count(reporter: &mut Reporter, node: &Node, keys: &Fields, tests: &[&str]) {
+    match tests {
+        // A misspelt operator (`equal:`) was reported already, with a did-you-mean.
+        [_] => {}
+        [] if CONDITION_KEYS.iter().any(|key| keys.mentions(key) && !keys.has(key)) => {}
+        [] => reporter.report_with_help(
+            Problem::BadValue("a condition has no test".to_owned()),
+            node.span,
+            Some("add an operator such as `equals: <value>`, or `is`, `all`, `any` or `not`".to_owned()),
+        ),
+        [first, second, ..] => reporter.report_with_help(
+            Problem::BadValue(format!("a condition has several tests: `{first}` and `{second}`")),
+            keys.key_node(second).map_or(node.span, |key| key.span),
+            Some(format!(
+                "a condition has one test; to require both, write `all: [{{var: ..., {first}: ...}}, {{var: ..., {second}: ...}}]`"
+            )),
+        ),
     }
 }
 

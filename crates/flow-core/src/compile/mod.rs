@@ -72,7 +72,7 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
         return None;
     }
     let top = fields(reporter, root, "the flow", TOP_LEVEL_KEYS)?;
-    let id = read_bot_id(reporter, root, top.get("bot"));
+    let id = read_bot_id(reporter, root, &top);
     let description = top.get("description").and_then(|node| reader::text(reporter, node, "`description`"));
     let variables = top.get("variables").map(|node| read_variables(reporter, node)).unwrap_or_default();
     let settings = top.get("settings").map(|node| read_settings(reporter, node)).unwrap_or_default();
@@ -82,6 +82,8 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     let mut block_nodes = Vec::new();
     match top.get("blocks") {
         Some(node) => read_blocks(reporter, node, &mut blocks, &mut block_nodes, &mut targets),
+        // A misspelt `blokcs:` was reported already, with a did-you-mean.
+        None if top.mentions("blocks") => {}
         None => reporter.report_with_help(
             Problem::MissingKey("the flow has no `blocks`".to_owned()),
             root.span,
@@ -94,6 +96,10 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     }
     // Targets may name blocks that failed to compile: those exist, with their own errors.
     let all_ids: Vec<&str> = block_nodes.iter().map(|(id, ..)| id.as_str()).collect();
+    // Without readable blocks every `start` would look unknown.
+    if block_nodes.is_empty() {
+        return None;
+    }
     let start = read_start(reporter, top.get("start"), &all_ids);
     check_targets(reporter, &targets, &all_ids);
 
@@ -115,8 +121,11 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     Some(flow)
 }
 
-fn read_bot_id(reporter: &mut Reporter, root: &Node, node: Option<&Node>) -> Option<String> {
-    let Some(node) = node else {
+fn read_bot_id(reporter: &mut Reporter, root: &Node, top: &reader::Fields) -> Option<String> {
+    let Some(node) = top.get("bot") else {
+        if top.mentions("bot") {
+            return None;
+        }
         reporter.report_with_help(
             Problem::MissingKey("the flow has no `bot` id".to_owned()),
             root.span,
@@ -290,7 +299,7 @@ fn read_blocks<'n>(
         let id = BlockId::new(name);
         reporter.block = Some(name.to_owned());
         block_nodes.push((id.clone(), key, value));
-        if let Some(kind) = blocks::read_block(reporter, &id, value, targets) {
+        if let Some(kind) = blocks::read_block(reporter, &id, key, value, targets) {
             blocks.insert(id.clone(), Block { id, kind, span: key.span });
         }
     }

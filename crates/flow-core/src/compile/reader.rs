@@ -61,6 +61,8 @@ impl Reporter {
 /// The entries of a mapping whose keys were checked against the allowed ones.
 pub(crate) struct Fields<'n> {
     entries: Vec<(&'n str, &'n Node, &'n Node)>,
+    /// Allowed keys that an unknown key evidently stands for: a misspelling or a misplacement.
+    meant: Vec<String>,
 }
 
 impl<'n> Fields<'n> {
@@ -79,6 +81,13 @@ impl<'n> Fields<'n> {
         self.get(key).is_some()
     }
 
+    /// True when `key` is present, or an unknown key was reported as standing for it.
+    ///
+    /// A check for a missing key asks this, so a misspelt `nxet` gives one error, not two.
+    pub(crate) fn mentions(&self, key: &str) -> bool {
+        self.has(key) || self.meant.iter().any(|meant| meant == key)
+    }
+
     /// All entries, in file order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + '_ {
         self.entries.iter().copied()
@@ -93,11 +102,26 @@ pub(crate) fn fields<'n>(
     what: &str,
     allowed: &[&str],
 ) -> Option<Fields<'n>> {
+    fields_or_elsewhere(reporter, node, what, allowed, &|_| None)
+}
+
+/// Says where a key that is not allowed here belongs instead, as help text.
+pub(crate) type Elsewhere<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// [`fields`], with `elsewhere` telling where keys of a neighbouring place belong, a better
+/// hint than a did-you-mean for a key written at the wrong level.
+pub(crate) fn fields_or_elsewhere<'n>(
+    reporter: &mut Reporter,
+    node: &'n Node,
+    what: &str,
+    allowed: &[&str],
+    elsewhere: Elsewhere,
+) -> Option<Fields<'n>> {
     let Some(entries) = node.as_map() else {
         reporter.wrong_type(node, what, "a mapping");
         return None;
     };
-    let mut fields = Fields { entries: Vec::new() };
+    let mut fields = Fields { entries: Vec::new(), meant: Vec::new() };
     for (key, value) in entries {
         let Some(name) = key.as_scalar() else {
             reporter.wrong_type(key, "a key", "text");
@@ -108,7 +132,8 @@ pub(crate) fn fields<'n>(
             continue;
         }
         if !allowed.is_empty() && !allowed.contains(&name) {
-            report_unknown_key(reporter, key, name, what, allowed);
+            let meant = report_unknown_key(reporter, key, name, what, allowed, elsewhere(name));
+            fields.meant.extend(meant);
             continue;
         }
         fields.entries.push((name, key, value));
@@ -116,12 +141,30 @@ pub(crate) fn fields<'n>(
     Some(fields)
 }
 
-/// Reports `name` as unknown in `what`, suggesting the closest allowed key.
-pub(crate) fn report_unknown_key(reporter: &mut Reporter, key: &Node, name: &str, what: &str, allowed: &[&str]) {
+/// Reports `name` as unknown in `what`, with `elsewhere` as help when the key belongs in another
+/// place, else suggesting the closest allowed key. Returns the key the author evidently meant.
+pub(crate) fn report_unknown_key(
+    reporter: &mut Reporter,
+    key: &Node,
+    name: &str,
+    what: &str,
+    allowed: &[&str],
+    elsewhere: Option<String>,
+) -> Option<String> {
     let message = format!("unknown key `{name}` in {what}{}", suggest::expected_keys(allowed));
-    let help = suggest::did_you_mean(name, allowed.iter().copied());
+    let (help, meant) = match (elsewhere, suggest::closest(name, allowed.iter().copied())) {
+        (Some(help), _) => (Some(help), Some(name.to_owned())),
+        (None, Some(closest)) => (Some(format!("did you mean `{closest}`?")), Some(closest.to_owned())),
+        (None, None) if name == "<<" => (Some(MERGE_KEY_HELP.to_owned()), None),
+        (None, None) => (None, None),
+    };
     reporter.report_with_help(Problem::UnknownKey(message), key.span, help);
+    meant
 }
+
+/// Help for `<<: *anchor`, which YAML 1.1 tools merge but YAML 1.2, and flowbot, do not.
+const MERGE_KEY_HELP: &str =
+    "merge keys (`<<: *name`) are not supported: write the keys out, or alias a whole value with `*name`";
 
 /// The text of a scalar (numbers and booleans as written); `None` with a report otherwise.
 pub(crate) fn text<'n>(reporter: &mut Reporter, node: &'n Node, what: &str) -> Option<&'n str> {
