@@ -290,12 +290,20 @@ pub(crate) fn value_template(
         }
         NodeValue::Map(entries) => {
             let mut out = Vec::new();
+            let mut seen = Vec::new();
             let mut ok = true;
             for (key, value) in entries {
                 let Some(name) = text(reporter, key, "a key") else {
                     ok = false;
                     continue;
                 };
+                // JSON would keep only the last of two equal keys; the author meant something else.
+                if seen.contains(&name) {
+                    reporter.report(Problem::DuplicateKey(name.to_owned()), key.span);
+                    ok = false;
+                    continue;
+                }
+                seen.push(name);
                 match value_template(reporter, value, what, allow_secrets) {
                     Some(value) => out.push((name.to_owned(), value)),
                     None => ok = false,
