@@ -139,7 +139,7 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
     for (id, _, body) in block_nodes {
         reporter.block = Some(id.to_string());
         let mut reads = Vec::new();
-        collect_reads(body, false, &mut reads);
+        collect_reads(body, Place::Keys, &mut reads);
         for (name, node, offset) in reads {
             if !assigned.contains(name.as_str()) {
                 let span = reporter.offset_span(node, offset);
@@ -153,13 +153,32 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
 /// A variable read: its name, the scalar that reads it, and where in that scalar.
 type Read<'n> = (String, &'n Node, usize);
 
-/// Every variable read in a block's text: placeholders in any string, and `var:` of conditions.
-fn collect_reads<'n>(node: &'n Node, is_condition_var: bool, reads: &mut Vec<Read<'n>>) {
+/// Keys whose values are names, paths, patterns or literal values, never templates: a `{{`
+/// there is another problem (reported when the block compiles), not a read.
+const NOT_TEMPLATES: &[&str] = &[
+    "save_to", "to", "failure", "path", "default", "save", "pattern", "expect", "method", "content_type", "timeout",
+    "accept_status", "attempts", "restart", "return", "case_sensitive", "bot", "block", "team", "next", "on_failure",
+    "on_invalid", "on_timeout", "else",
+];
+
+/// Keys under which every string is a template, whatever its key: request parts and values.
+const DATA: &[&str] = &["query", "headers", "body", "set", "with", "data"];
+
+/// Where in a block `collect_reads` is.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    /// Among the block's own keys, where some values are not templates.
+    Keys,
+    /// Under `choice`, where `var:` reads a variable.
+    Choice,
+    /// Under one of [`DATA`], where every string is a template.
+    Data,
+}
+
+/// Every variable read in a block's text: placeholders in strings that are templates, and
+/// `var:` of the conditions under `choice`.
+fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
     match &node.value {
-        NodeValue::Scalar(text, _) if is_condition_var => {
-            let name = text.split(['.', '[']).next().unwrap_or_default().trim();
-            reads.push((name.to_owned(), node, 0));
-        }
         NodeValue::Scalar(text, _) if text.contains("{{") => {
             if let Ok(template) = Template::parse(text) {
                 for variable in template.variables() {
@@ -168,10 +187,23 @@ fn collect_reads<'n>(node: &'n Node, is_condition_var: bool, reads: &mut Vec<Rea
             }
         }
         NodeValue::Scalar(..) => {}
-        NodeValue::Seq(items) => items.iter().for_each(|item| collect_reads(item, false, reads)),
+        NodeValue::Seq(items) => items.iter().for_each(|item| collect_reads(item, place, reads)),
         NodeValue::Map(entries) => {
             for (key, value) in entries {
-                collect_reads(value, key.as_scalar() == Some("var"), reads);
+                let key = key.as_scalar().unwrap_or_default();
+                match (place, key) {
+                    (Place::Data, _) => collect_reads(value, place, reads),
+                    (Place::Choice, "var") => {
+                        if let Some(text) = value.as_scalar() {
+                            let name = text.split(['.', '[']).next().unwrap_or_default().trim();
+                            reads.push((name.to_owned(), value, 0));
+                        }
+                    }
+                    (_, key) if NOT_TEMPLATES.contains(&key) => {}
+                    (_, key) if DATA.contains(&key) => collect_reads(value, Place::Data, reads),
+                    (_, "choice") => collect_reads(value, Place::Choice, reads),
+                    _ => collect_reads(value, place, reads),
+                }
             }
         }
     }
