@@ -134,16 +134,20 @@ fn read_bot_id(reporter: &mut Reporter, root: &Node, top: &reader::Fields) -> Op
         return None;
     };
     let id = reader::text(reporter, node, "`bot`")?;
-    let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid {
-        reporter.report_with_help(
-            Problem::BadValue(format!("`{id}` is not a valid bot id")),
-            node.span,
-            Some("use letters, digits, `-` and `_`".to_owned()),
-        );
+    if !is_bot_id(id) {
+        let underscored = id.trim().replace(char::is_whitespace, "_");
+        let help = match is_bot_id(&underscored) {
+            true => format!("use ASCII letters, digits, `-` and `_`, such as `{underscored}`"),
+            false => "use ASCII letters, digits, `-` and `_`".to_owned(),
+        };
+        reporter.report_with_help(Problem::BadValue(format!("`{id}` is not a valid bot id")), node.span, Some(help));
         return None;
     }
     Some(id.to_owned())
+}
+
+fn is_bot_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn read_variables(reporter: &mut Reporter, node: &Node) -> IndexMap<String, VariableDecl> {
@@ -183,19 +187,20 @@ fn read_declaration(reporter: &mut Reporter, name: &str, node: &Node) -> Option<
         Some(type_node) => Some(read_type(reporter, type_node)?),
         None => None,
     };
-    let default = default.map(Node::to_json);
-    if let (Some(var_type), Some(value)) = (var_type, &default) {
-        if !fits_type(var_type, value) {
-            reporter.report(
+    if let (Some(var_type), Some(default)) = (var_type, default) {
+        if !fits_type(var_type, &default.to_json()) {
+            reporter.report_with_help(
                 Problem::BadValue(format!(
-                    "the default of `{name}` does not fit its type {}",
+                    "the default of `{name}` is {}, but `{name}` is declared as {}",
+                    default.describe(),
                     var_type.name()
                 )),
-                node.span,
+                default.span,
+                Some(format!("give a default that is {}, or change the type", type_described(var_type))),
             );
         }
     }
-    Some(VariableDecl { var_type, default })
+    Some(VariableDecl { var_type, default: default.map(Node::to_json) })
 }
 
 fn read_type(reporter: &mut Reporter, node: &Node) -> Option<VarType> {
@@ -207,18 +212,45 @@ fn read_type(reporter: &mut Reporter, node: &Node) -> Option<VarType> {
         "boolean" => VarType::Boolean,
         "object" => VarType::Object,
         _ => {
+            let help = match type_synonym(name) {
+                Some(type_name) => Some(format!("did you mean `{type_name}`?")),
+                None => suggest::did_you_mean(name, TYPE_NAMES.iter().copied()),
+            };
             reporter.report_with_help(
                 Problem::BadValue(format!(
                     "unknown variable type `{name}` (expected one of {})",
                     suggest::backticked(TYPE_NAMES)
                 )),
                 node.span,
-                suggest::did_you_mean(name, TYPE_NAMES.iter().copied()),
+                help,
             );
             return None;
         }
     };
     Some(var_type)
+}
+
+/// The flow's name for a type that other languages call `name`: `string` is `text`.
+fn type_synonym(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "string" | "str" => "text",
+        "int" | "integer" | "float" | "double" | "decimal" => "number",
+        "array" | "vec" => "list",
+        "bool" => "boolean",
+        "dict" | "map" | "mapping" | "json" | "any" => "object",
+        _ => return None,
+    })
+}
+
+/// What a value of `var_type` is, for help texts: "a number".
+fn type_described(var_type: VarType) -> &'static str {
+    match var_type {
+        VarType::Text => "text",
+        VarType::Number => "a number",
+        VarType::List => "a list",
+        VarType::Boolean => "`true` or `false`",
+        VarType::Object => "any value",
+    }
 }
 
 /// True when `value` may be stored in a variable declared as `var_type`.

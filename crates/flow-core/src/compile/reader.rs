@@ -350,15 +350,30 @@ pub(crate) fn duration(
 pub(crate) fn variable_name<'n>(reporter: &mut Reporter, node: &'n Node, what: &str) -> Option<&'n str> {
     let name = text(reporter, node, what)?;
     if is_variable_name(name) {
-        Some(name.trim())
-    } else {
-        reporter.report_with_help(
-            Problem::BadValue(format!("`{name}` is not a valid variable name for {what}")),
-            node.span,
-            Some("variable names may hold letters, digits and spaces, but not `.`, `[`, `]`, `{` or `}`".to_owned()),
-        );
-        None
+        return Some(name.trim());
     }
+    let (reason, help) = match name.trim() {
+        "" => ("a name cannot be empty".to_owned(), "write the variable's name".to_owned()),
+        braced if braced.starts_with("{{") && braced.ends_with("}}") => (
+            "braces are for inserting a variable into a text".to_owned(),
+            format!("write the name without braces: `{}`", braced.trim_matches(['{', '}']).trim()),
+        ),
+        _ => {
+            let bad = name.chars().find(|c| ".[]{}".contains(*c)).unwrap_or('.');
+            let reason = match bad {
+                '.' | '[' | ']' => format!("`{bad}` starts a path into a variable"),
+                _ => format!("`{bad}` marks a placeholder"),
+            };
+            let spaced = name.split(['.', '[', ']', '{', '}']).filter(|part| !part.trim().is_empty()).collect::<Vec<_>>().join(" ");
+            (reason, format!("variable names may hold letters, digits and spaces, such as `{spaced}`, but not `.`, `[`, `]`, `{{` or `}}`"))
+        }
+    };
+    reporter.report_with_help(
+        Problem::BadValue(format!("`{name}` is not a valid variable name: {reason}")),
+        node.span,
+        Some(help),
+    );
+    None
 }
 
 /// True for a valid variable name.
