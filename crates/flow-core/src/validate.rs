@@ -256,33 +256,69 @@ fn check_set_types(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNod
         let Some(BlockKind::Set(set)) = flow.block(id.as_str()).map(|block| &block.kind) else {
             continue;
         };
-        let keys = find(body, &["set"]).and_then(Node::as_map).unwrap_or_default();
+        let entries = find(body, &["set"]).and_then(Node::as_map).unwrap_or_default();
         reporter.block = Some(id.to_string());
-        for ((name, operation), (key, _)) in set.assignments.iter().zip(keys) {
+        for (name, operation) in &set.assignments {
             let Some(declared) = declared_type(flow, name) else {
                 continue;
             };
-            let fits = match operation {
-                SetOperation::Add(_) | SetOperation::Subtract(_) | SetOperation::Multiply(_) | SetOperation::Divide(_) => {
-                    declared == VarType::Number
-                }
-                SetOperation::Append(_) => declared == VarType::Text,
-                SetOperation::Push(_) | SetOperation::Remove(_) | SetOperation::Clear => declared == VarType::List,
-                SetOperation::Assign(ValueTemplate::Literal(value)) => fits_type(declared, value),
-                SetOperation::Assign(ValueTemplate::List(_)) => matches!(declared, VarType::List | VarType::Object),
-                SetOperation::Assign(ValueTemplate::Object(_)) => declared == VarType::Object,
-                SetOperation::Assign(ValueTemplate::Text(_)) => true,
-            };
-            if !fits {
-                reporter.report(
-                    Problem::SetTypeMismatch {
-                        operation: operation.name(),
-                        variable: name.clone(),
-                        declared: declared.name(),
-                    },
-                    key.span,
-                );
+            if fits_operation(declared, operation) {
+                continue;
             }
+            // The value, or the operation's key inside it; found by name, since the
+            // assignments skip what failed or repeated.
+            let value = entries.iter().find(|(key, _)| key.as_scalar().map(str::trim) == Some(name)).map(|(_, value)| value);
+            let span = value.map(|value| value.as_map().and_then(|op| op.first()).map_or(value.span, |(key, _)| key.span));
+            let (what, help) = match operation {
+                SetOperation::Assign(value) => (
+                    assigned_kind(value).to_owned(),
+                    format!("assign {}, or declare `{name}` with another type", crate::compile::type_described(declared)),
+                ),
+                _ => (format!("`{}`", operation.name()), operations_for(declared).to_owned()),
+            };
+            reporter.report_with_help(
+                Problem::SetTypeMismatch { operation: what, variable: name.clone(), declared: declared.name() },
+                span.unwrap_or_default(),
+                Some(help),
+            );
         }
+    }
+}
+
+/// True when `operation` may be applied to a variable declared as `declared`.
+fn fits_operation(declared: VarType, operation: &SetOperation) -> bool {
+    match operation {
+        SetOperation::Add(_) | SetOperation::Subtract(_) | SetOperation::Multiply(_) | SetOperation::Divide(_) => {
+            declared == VarType::Number
+        }
+        SetOperation::Append(_) => declared == VarType::Text,
+        SetOperation::Push(_) | SetOperation::Remove(_) | SetOperation::Clear => declared == VarType::List,
+        SetOperation::Assign(ValueTemplate::Literal(value)) => fits_type(declared, value),
+        SetOperation::Assign(ValueTemplate::List(_)) => matches!(declared, VarType::List | VarType::Object),
+        SetOperation::Assign(ValueTemplate::Object(_)) => declared == VarType::Object,
+        SetOperation::Assign(ValueTemplate::Text(_)) => true,
+    }
+}
+
+/// What an assigned value is: "text", "a number", "a list"...
+fn assigned_kind(value: &ValueTemplate) -> &'static str {
+    match value {
+        ValueTemplate::Literal(serde_json::Value::Array(_)) | ValueTemplate::List(_) => "a list",
+        ValueTemplate::Literal(serde_json::Value::Object(_)) | ValueTemplate::Object(_) => "an object",
+        ValueTemplate::Literal(serde_json::Value::Number(_)) => "a number",
+        ValueTemplate::Literal(serde_json::Value::Bool(_)) => "a boolean",
+        ValueTemplate::Literal(serde_json::Value::Null) => "nothing (null)",
+        ValueTemplate::Literal(serde_json::Value::String(_)) | ValueTemplate::Text(_) => "text",
+    }
+}
+
+/// The operations a variable of `declared` type takes, as help.
+fn operations_for(declared: VarType) -> &'static str {
+    match declared {
+        VarType::Number => "a number takes `add`, `subtract`, `multiply` and `divide`",
+        VarType::Text => "text takes `append`, or a new value",
+        VarType::List => "a list takes `push`, `remove` and `clear`",
+        VarType::Boolean => "a boolean takes a new value, `true` or `false`",
+        VarType::Object => "an object takes a new value",
     }
 }

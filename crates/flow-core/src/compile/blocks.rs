@@ -673,16 +673,25 @@ fn read_set(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<
 }
 
 fn read_set_operation(reporter: &mut Reporter, node: &Node) -> Option<SetOperation> {
-    let operation = match node.as_map() {
-        Some([(key, operand)]) if key.as_scalar().is_some_and(|k| SET_OPERATIONS.contains(&k)) => (key.as_scalar()?, operand),
+    let entries = node.as_map().unwrap_or_default();
+    let is_operation = |key: &Node| key.as_scalar().is_some_and(|k| SET_OPERATIONS.contains(&k));
+    let (name, operand) = match entries {
+        [(key, operand)] if is_operation(key) => (key.as_scalar()?, operand),
+        [_, _, ..] if entries.iter().any(|(key, _)| is_operation(key)) => {
+            report_mixed_operation(reporter, entries);
+            return None;
+        }
         _ => return Some(SetOperation::Assign(reader::value_template(reporter, node, "the value", false)?)),
     };
-    let (name, operand) = operation;
     if name == "clear" {
         return match reader::boolean(reporter, operand, "`clear`")? {
             true => Some(SetOperation::Clear),
             false => {
-                reporter.wrong_type(operand, "`clear`", "`true`");
+                reporter.report_with_help(
+                    Problem::BadValue("`clear` only takes `true`, which empties the list".to_owned()),
+                    operand.span,
+                    Some("remove this line to leave the list as it is".to_owned()),
+                );
                 None
             }
         };
@@ -697,6 +706,21 @@ fn read_set_operation(reporter: &mut Reporter, node: &Node) -> Option<SetOperati
         "push" => SetOperation::Push(value),
         _ => SetOperation::Remove(value),
     })
+}
+
+/// Reports a mapping that has an operation key and other keys: neither one operation nor
+/// an object the author could mean (the schema refuses such objects too).
+fn report_mixed_operation(reporter: &mut Reporter, entries: &[(Node, Node)]) {
+    let names: Vec<&str> = entries.iter().filter_map(|(key, _)| key.as_scalar()).collect();
+    reporter.report_with_help(
+        Problem::BadValue(format!(
+            "an operation is a mapping with exactly one key, found {} keys: {}",
+            names.len(),
+            suggest::backticked(&names)
+        )),
+        entries[1].0.span,
+        Some("to apply two operations, use two `set` blocks in a row; an object value cannot use operation names (`add`, `push`...) as keys".to_owned()),
+    );
 }
 
 const JUMP_KEYS: &[&str] = &["bot", "block", "with", "return", "save"];

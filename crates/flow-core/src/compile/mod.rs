@@ -243,7 +243,7 @@ fn type_synonym(name: &str) -> Option<&'static str> {
 }
 
 /// What a value of `var_type` is, for help texts: "a number".
-fn type_described(var_type: VarType) -> &'static str {
+pub(crate) fn type_described(var_type: VarType) -> &'static str {
     match var_type {
         VarType::Text => "text",
         VarType::Number => "a number",
