@@ -451,7 +451,11 @@ fn read_method(reporter: &mut Reporter, keys: &Fields) -> Option<Method> {
     };
     let name = match node.as_scalar() {
         Some(name) if !name.trim().is_empty() => name,
-        _ => {
+        None => {
+            reporter.wrong_type(node, "the webhook's `method`", "one method, such as `GET` or `POST`");
+            return None;
+        }
+        Some(_) => {
             reporter.report_with_help(
                 Problem::MissingParameter("the webhook's `method` is empty".to_owned()),
                 node.span,
@@ -484,6 +488,14 @@ fn read_url(reporter: &mut Reporter, kind_key: &Node, keys: &Fields) -> Option<c
         }
         return None;
     };
+    if node.as_scalar().is_some_and(|url| url.trim().is_empty()) {
+        reporter.report_with_help(
+            Problem::MissingParameter("the webhook's `url` is empty".to_owned()),
+            node.span,
+            Some("write the address to call: `url: https://...`".to_owned()),
+        );
+        return None;
+    }
     let url = reader::template(reporter, node, "the URL", true)?;
     if let Some(problem) = url_problem(&url) {
         reporter.report_with_help(
@@ -539,13 +551,26 @@ fn read_pairs(
     Some(pairs)
 }
 
+/// An HTTP token, as RFC 9110 defines a field name.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 fn read_headers(reporter: &mut Reporter, node: &Node) -> Option<Vec<(String, crate::template::Template)>> {
     let entries = fields(reporter, node, "`headers`", &[])?;
     let mut headers = Vec::new();
     for (name, key, value) in entries.iter() {
-        let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-        if !valid {
-            reporter.report(Problem::BadRequest(format!("`{name}` is not a valid header name")), key.span);
+        if !is_header_name(name) {
+            let dashed = name.trim().replace(char::is_whitespace, "-");
+            let help = match is_header_name(&dashed) {
+                true => format!("a header name has no spaces; write it like `{dashed}`"),
+                false => "a header name is ASCII letters, digits and `-`, such as `X-Api-Key`".to_owned(),
+            };
+            reporter.report_with_help(
+                Problem::BadRequest(format!("`{name}` is not a valid header name")),
+                key.span,
+                Some(help),
+            );
             continue;
         }
         let what = format!("header `{name}`");
