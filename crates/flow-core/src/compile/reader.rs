@@ -325,25 +325,49 @@ pub(crate) fn duration(
     what: &str,
     range: std::ops::RangeInclusive<Duration>,
 ) -> Option<Duration> {
-    let source = text(reporter, node, what)?;
+    let Some(source) = node.as_scalar().filter(|_| !node.is_null()) else {
+        reporter.wrong_type(node, what, "a duration such as `15s`");
+        return None;
+    };
     let Some(duration) = crate::duration::parse(source) else {
+        let help = match duration_meant(source) {
+            Some(meant) => format!("write `{meant}`: a whole number and a unit, `ms`, `s`, `m` or `h`"),
+            None => "write a whole number and a unit: `500ms`, `15s`, `2m` or `1h`".to_owned(),
+        };
         reporter.report_with_help(
-            Problem::BadDuration(format!("{what} `{source}` is not a duration")),
+            Problem::BadDuration(format!("{what} must be a duration such as `15s`, found `{source}`")),
             node.span,
-            Some("write a number and a unit: `500ms`, `15s`, `2m` or `1h`".to_owned()),
+            Some(help),
         );
         return None;
     };
     if !range.contains(&duration) {
-        let message = format!(
-            "{what} `{source}` is out of range ({} to {})",
-            crate::duration::format(*range.start()),
-            crate::duration::format(*range.end())
+        let (min, max) = (crate::duration::format(*range.start()), crate::duration::format(*range.end()));
+        reporter.report_with_help(
+            Problem::BadDuration(format!("{what} must be from {min} to {max}, found `{source}`")),
+            node.span,
+            Some(format!("use a duration from `{min}` to `{max}`")),
         );
-        reporter.report(Problem::BadDuration(message), node.span);
         return None;
     }
     Some(duration)
+}
+
+/// The duration a number with a spelt-out or missing unit stands for: `2 days` is `48h`, and
+/// a bare `15` is taken as seconds.
+fn duration_meant(source: &str) -> Option<String> {
+    let source = source.trim();
+    let digits_end = source.find(|c: char| !c.is_ascii_digit()).unwrap_or(source.len());
+    let number: u64 = source[..digits_end].parse().ok()?;
+    let (number, unit) = match source[digits_end..].trim().to_ascii_lowercase().as_str() {
+        "" | "sec" | "secs" | "second" | "seconds" => (number, "s"),
+        "millisecond" | "milliseconds" | "msec" => (number, "ms"),
+        "min" | "mins" | "minute" | "minutes" => (number, "m"),
+        "hr" | "hrs" | "hour" | "hours" => (number, "h"),
+        "d" | "day" | "days" => (number.checked_mul(24)?, "h"),
+        _ => return None,
+    };
+    Some(format!("{number}{unit}"))
 }
 
 /// A variable name: not empty, and none of `.`, `[`, `]`, `{`, `}`.
