@@ -300,21 +300,40 @@ pub(crate) fn read_accept_status(reporter: &mut Reporter, node: &Node) -> Option
         _ => vec![node],
     };
     let mut entries = Vec::new();
+    let mut ok = true;
     for item in items {
-        let entry = item.as_scalar().and_then(AcceptStatus::parse_entry);
-        match entry {
-            Some(entry) => entries.push(entry),
+        match item.as_scalar().filter(|_| !item.is_null()) {
+            Some(text) => match AcceptStatus::parse_entry(text) {
+                Some(entry) => entries.push(entry),
+                None => {
+                    report_bad_status(reporter, item, text);
+                    ok = false;
+                }
+            },
             None => {
                 reporter.wrong_type(item, "an `accept_status` entry", "a status such as `200` or a class such as `2xx`");
-                return None;
+                ok = false;
             }
         }
     }
-    if entries.is_empty() {
+    if ok && entries.is_empty() {
         reporter.wrong_type(node, "`accept_status`", "a status, a class like `2xx`, or a list of them");
         return None;
     }
-    Some(AcceptStatus::from_entries(entries))
+    ok.then(|| AcceptStatus::from_entries(entries))
+}
+
+/// Reports an `accept_status` entry that is no HTTP status or class, saying which ones exist.
+fn report_bad_status(reporter: &mut Reporter, item: &Node, text: &str) {
+    let message = match text.trim().to_ascii_lowercase().ends_with("xx") {
+        true => format!("`{text}` is not a class of HTTP statuses: classes run from `1xx` to `5xx`"),
+        false => format!("`{text}` is not an HTTP status: statuses run from 100 to 599"),
+    };
+    reporter.report_with_help(
+        Problem::BadValue(message),
+        item.span,
+        Some("write a status such as `200`, a class such as `2xx`, or a list of them: `[200, 201]`".to_owned()),
+    );
 }
 
 fn read_blocks<'n>(
