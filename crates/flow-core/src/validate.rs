@@ -194,8 +194,9 @@ fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
                 match (place, key) {
                     (Place::Data, _) => collect_reads(value, place, reads),
                     (Place::Choice, "var") => {
-                        if let Some(text) = value.as_scalar() {
-                            let name = text.split(['.', '[']).next().unwrap_or_default().trim();
+                        // A `var` that is not a name (`{{size}}`) is an error of its own.
+                        let name = value.as_scalar().and_then(|text| text.split(['.', '[']).next()).map(str::trim);
+                        if let Some(name) = name.filter(|name| crate::compile::reader::is_variable_name(name)) {
                             reads.push((name.to_owned(), value, 0));
                         }
                     }

@@ -320,13 +320,7 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
                 return None;
             };
             let source = reader::text(reporter, pattern, "`pattern`")?;
-            match regex::Regex::new(source) {
-                Ok(regex) => Expect::Regex(regex),
-                Err(error) => {
-                    reporter.report(Problem::RegexSyntax(first_line(&error.to_string())), pattern.span);
-                    return None;
-                }
-            }
+            Expect::Regex(reader::regex(reporter, pattern, source, false)?)
         }
         _ => {
             reporter.report_with_help(
@@ -349,19 +343,6 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
         reporter.report(Problem::BadValue("`pattern` is only used with `expect: regex`".to_owned()), node.span);
     }
     Some(expect)
-}
-
-/// The most telling line of a regex error (the crate's message spans several lines).
-pub(crate) fn first_line(message: &str) -> String {
-    message
-        .lines()
-        .rev()
-        .find(|line| line.starts_with("error:"))
-        .or_else(|| message.lines().next())
-        .unwrap_or(message)
-        .trim_start_matches("error:")
-        .trim()
-        .to_owned()
 }
 
 fn read_wait(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<BlockKind> {

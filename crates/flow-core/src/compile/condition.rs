@@ -187,20 +187,32 @@ fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject>
         return Some(Subject { variable: crate::flow::LAST_USER_ANSWER.to_owned(), path: None });
     };
     let source = reader::text(reporter, node, "`var`")?;
+    let help = Some("write a variable name, optionally with a path: `shop failure.status`, `titles[0]`".to_owned());
+    // `var` is what a placeholder holds, so the template parser reads it, names and paths alike.
     let wrapped = format!("{{{{{source}}}}}");
-    let parsed = Template::parse(&wrapped);
-    match parsed.as_ref().ok().and_then(Template::single_placeholder) {
-        Some(Part::Variable(variable)) => Some(Subject { variable: variable.name.clone(), path: variable.path.clone() }),
-        _ => {
-            let offset = parsed.err().map_or(0, |error| error.offset.saturating_sub(2));
-            reporter.report_with_help(
-                Problem::BadValue(format!("`{source}` is not a variable or a variable with a path")),
-                reporter.offset_span(node, offset),
-                Some("write a variable name, optionally with a path: `shop failure.status`, `titles[0]`".to_owned()),
-            );
-            None
-        }
-    }
+    let problem = match Template::parse(&wrapped) {
+        Ok(template) => match template.single_placeholder() {
+            Some(Part::Variable(variable)) => {
+                return Some(Subject { variable: variable.name.clone(), path: variable.path.clone() })
+            }
+            _ if source.trim().starts_with("{{") => {
+                let bare = source.trim().trim_matches(['{', '}']).trim();
+                let help = Some(format!("write the variable's name without braces: `var: {bare}`"));
+                let problem = Problem::BadValue(format!("`var` names a variable, without braces: found `{source}`"));
+                reporter.report_with_help(problem, reporter.offset_span(node, 0), help);
+                return None;
+            }
+            _ => (Problem::BadValue(format!("`{source}` is not a variable or a variable with a path")), 0),
+        },
+        Err(_) if source.trim().is_empty() => (Problem::BadValue("`var` is empty".to_owned()), 0),
+        Err(error) => (
+            Problem::PathSyntax(format!("{} in `var: {source}`", error.message)),
+            error.offset.saturating_sub(2),
+        ),
+    };
+    let (problem, offset) = problem;
+    reporter.report_with_help(problem, reporter.offset_span(node, offset), help);
+    None
 }
 
 fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Option<ValueTemplate> {
@@ -227,13 +239,7 @@ fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Opt
 
 fn compile_regex(reporter: &mut Reporter, node: &Node, pattern: &serde_json::Value, case_sensitive: bool) -> Option<regex::Regex> {
     let pattern = crate::template::value_to_text(pattern);
-    match regex::RegexBuilder::new(&pattern).case_insensitive(!case_sensitive).build() {
-        Ok(regex) => Some(regex),
-        Err(error) => {
-            reporter.report(Problem::RegexSyntax(super::blocks::first_line(&error.to_string())), node.span);
-            None
-        }
-    }
+    reader::regex(reporter, node, &pattern, !case_sensitive)
 }
 
 /// A short text of a condition for graph edges: `shop failure is message`.

@@ -226,13 +226,53 @@ pub(crate) fn template(reporter: &mut Reporter, node: &Node, what: &str, allow_s
         if let Some(secret) = template.secrets().next() {
             reporter.report_with_help(
                 Problem::SecretOutsideRequest(secret.to_owned()),
-                node.span,
+                reporter.offset_span(node, secret_offset(source)),
                 Some("use secrets only in a webhook's url, query, headers or body".to_owned()),
             );
             return None;
         }
     }
     Some(template)
+}
+
+/// The char offset of the first `{{secret...}}` placeholder in a template's source.
+fn secret_offset(source: &str) -> usize {
+    let chars: Vec<char> = source.chars().collect();
+    (0..chars.len().saturating_sub(1))
+        .filter(|&at| chars[at] == '{' && chars[at + 1] == '{')
+        .find(|&at| chars[at + 2..].iter().collect::<String>().trim_start().starts_with("secret"))
+        .unwrap_or(0)
+}
+
+/// A regular expression; a syntax error is reported at the character it concerns.
+pub(crate) fn regex(reporter: &mut Reporter, node: &Node, pattern: &str, case_insensitive: bool) -> Option<regex::Regex> {
+    let error = match regex::RegexBuilder::new(pattern).case_insensitive(case_insensitive).build() {
+        Ok(regex) => return Some(regex),
+        Err(error) => error,
+    };
+    // `regex` only gives its message; its parser, run again, gives the position.
+    let parsed = regex_syntax::ParserBuilder::new().case_insensitive(case_insensitive).build().parse(pattern);
+    let byte = match parsed {
+        Err(regex_syntax::Error::Parse(error)) => error.span().start.offset,
+        Err(regex_syntax::Error::Translate(error)) => error.span().start.offset,
+        _ => 0,
+    };
+    let offset = pattern.get(..byte).map_or(0, |before| before.chars().count());
+    reporter.report(Problem::RegexSyntax(regex_message(&error.to_string())), reporter.offset_span(node, offset));
+    None
+}
+
+/// The most telling line of a regex error (the crate's message spans several lines).
+fn regex_message(message: &str) -> String {
+    message
+        .lines()
+        .rev()
+        .find(|line| line.starts_with("error:"))
+        .or_else(|| message.lines().next())
+        .unwrap_or(message)
+        .trim_start_matches("error:")
+        .trim()
+        .to_owned()
 }
 
 /// A template that must be exactly one placeholder of a variable (`"{{titles}}"`).
