@@ -10,6 +10,7 @@ use std::fmt;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+mod errors;
 mod locate;
 
 pub use locate::SourceMap;
@@ -83,6 +84,8 @@ pub struct YamlError {
     pub span: Span,
     /// The parser's explanation.
     pub message: String,
+    /// What to do, for the mistakes bot authors make most.
+    pub help: Option<String>,
 }
 
 impl Node {
@@ -203,30 +206,14 @@ pub(crate) fn resolve_plain(text: &str) -> Plain {
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = TreeBuilder::default();
     let mut parser = Parser::new_from_str(source);
-    parser.load(&mut builder, false).map_err(|error| {
-        let span = span_of(error.marker());
-        let message = error.info().to_owned();
-        // The scanner reports a tab at the start of the token it was reading, which may be
-        // lines above; the tab itself is what the author must find.
-        let span = match message.contains("tab") {
-            true => first_tab_from(source, span).unwrap_or(span),
-            false => span,
-        };
-        YamlError { span, message }
-    })?;
+    // Every document is read, so that a second one is reported instead of ignored.
+    parser
+        .load(&mut builder, true)
+        .map_err(|error| errors::explain(source, span_of(error.marker()), error.info()))?;
     if let Some(error) = builder.error {
         return Err(error);
     }
     Ok(builder.root)
-}
-
-/// The first tab at or after `from`.
-fn first_tab_from(source: &str, from: Span) -> Option<Span> {
-    source.lines().enumerate().skip(from.line.saturating_sub(1) as usize).find_map(|(index, line)| {
-        let skip = if index + 1 == from.line as usize { from.column.saturating_sub(1) as usize } else { 0 };
-        let column = line.chars().skip(skip).position(|c| c == '\t')? + skip;
-        Some(Span::new(index as u32 + 1, column as u32 + 1))
-    })
 }
 
 fn span_of(marker: &Marker) -> Span {
@@ -321,12 +308,13 @@ impl MarkedEventReceiver for TreeBuilder {
             Event::Alias(anchor) => match self.anchors.get(&anchor).cloned() {
                 Some(node) => self.push_node(Node { span, ..node }, 0),
                 None => {
-                    self.error.get_or_insert(YamlError {
-                        span,
-                        message: "alias to an unknown anchor".to_owned(),
-                    });
+                    self.error.get_or_insert(errors::explain("", span, "alias to an unknown anchor"));
                 }
             },
+            Event::DocumentStart if self.root.is_some() => {
+                let message = "a flow file holds one bot, but a second YAML document starts here";
+                self.error.get_or_insert(errors::explain("", span, message));
+            }
             Event::Nothing | Event::StreamStart | Event::StreamEnd => {}
             Event::DocumentStart | Event::DocumentEnd => {}
         }

@@ -53,7 +53,7 @@ pub fn load(source: &str) -> Loaded {
             None
         }
         Err(error) => {
-            reporter.report(Problem::YamlSyntax(error.message), error.span);
+            reporter.report_with_help(Problem::YamlSyntax(error.message), error.span, error.help);
             None
         }
     };

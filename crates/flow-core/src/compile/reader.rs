@@ -51,9 +51,13 @@ impl Reporter {
 
     /// Reports a value of the wrong shape.
     pub(crate) fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
-        self.report(
+        // `message: {{name}}` is a YAML mapping, not a placeholder: the commonest surprise.
+        let unquoted_placeholder = node.as_map().is_some() && self.source.text_from(node.span).starts_with("{{");
+        let help = unquoted_placeholder.then(|| "a text that starts with `{{` must be put in quotes: `\"{{name}} ...\"`".to_owned());
+        self.report_with_help(
             Problem::WrongType(format!("{what} must be {expected}, found {}", node.describe())),
             node.span,
+            help,
         );
     }
 }

@@ -76,6 +76,11 @@ impl SourceMap {
         cursor.span()
     }
 
+    /// The text from `span` to the end of the file; empty when the span is not in it.
+    pub fn text_from(&self, span: Span) -> &str {
+        self.cursor_at(span).map_or("", |cursor| cursor.rest)
+    }
+
     fn cursor_at(&self, span: Span) -> Option<Cursor<'_>> {
         let line_start = *self.line_starts.get(span.line.checked_sub(1)? as usize)?;
         let line = &self.text[line_start..];

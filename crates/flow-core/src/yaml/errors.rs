@@ -1,0 +1,70 @@
+//! YAML syntax errors as a bot author can act on them: at the right character, with help.
+//!
+//! The parser's messages are written for YAML implementers ("mapping values are not allowed
+//! in this context"); each common one gets a line in the words of someone writing a flow.
+
+use super::{Span, YamlError};
+
+/// A syntax error at `span` with the parser's `message`, moved to the character at fault
+/// when the parser reports the start of the token instead, and with help when we have some.
+pub(super) fn explain(source: &str, span: Span, message: &str) -> YamlError {
+    let span = match message {
+        // The scanner reports a tab, or an unknown escape, at the start of the token it was
+        // reading, which may be lines above the character itself.
+        m if m.contains("tab") => find_from(source, span, |c, _| c == '\t').unwrap_or(span),
+        m if m.contains("unknown escape") => find_from(source, span, is_unknown_escape).unwrap_or(span),
+        _ => span,
+    };
+    YamlError { span, message: message.to_owned(), help: help(message).map(str::to_owned) }
+}
+
+/// What to do about the parser's `message`.
+fn help(message: &str) -> Option<&'static str> {
+    let help = match message {
+        m if m.contains("tab") => "indent with spaces: YAML does not allow tabs there",
+        m if m.contains("unknown escape") => {
+            "inside double quotes `\\` starts an escape; write a text with backslashes, such as a pattern, in single quotes: '^A-\\d{4}$'"
+        }
+        m if m.contains("mapping values are not allowed") => {
+            "if this line is a text that contains `: `, put the text in quotes; if it is a key, line it up with the keys of its mapping"
+        }
+        m if m.contains("block sequence entries are not allowed") => {
+            "a list item (`- `) starts its own line; to write a text that starts with `- `, put it in quotes"
+        }
+        m if m.contains("did not find expected key") || (m.contains("invalid indentation") && !m.contains("quoted")) => {
+            "check the indentation: the keys of one mapping start in the same column"
+        }
+        m if m.contains("quoted scalar") => "a quoted text may be missing its closing quote",
+        m if m.contains("did not find expected ',' or ']'") => {
+            "a `[` may be missing its `]`, or an item holds `,`, `:` or `#` and needs quotes"
+        }
+        m if m.contains("did not find expected ',' or '}'") => {
+            "a `{` may be missing its `}`, or a value holds `,`, `:` or `#` and needs quotes"
+        }
+        m if m.contains("illegal placement of ':'") => "a `[` or `{` above may be missing its closing bracket",
+        m if m.contains("unexpected character") => "a text that starts with `@` or `` ` `` must be put in quotes",
+        m if m.contains("unknown anchor") => "define the anchor with `&name` on a value above before using `*name`",
+        m if m.contains("second YAML document") => "remove the `---` line and what follows, or put the second bot in its own file",
+        _ => return None,
+    };
+    Some(help)
+}
+
+/// The first character at or after `from` that `wanted` accepts, given the character after it.
+fn find_from(source: &str, from: Span, wanted: impl Fn(char, Option<char>) -> bool) -> Option<Span> {
+    let lines = source.lines().enumerate().skip(from.line.saturating_sub(1) as usize);
+    lines.into_iter().find_map(|(index, line)| {
+        let skip = match index + 1 == from.line as usize {
+            true => from.column.saturating_sub(1) as usize,
+            false => 0,
+        };
+        let chars: Vec<char> = line.chars().collect();
+        let column = (skip..chars.len()).find(|&at| wanted(chars[at], chars.get(at + 1).copied()))?;
+        Some(Span::new(index as u32 + 1, column as u32 + 1))
+    })
+}
+
+/// A `\` that does not start one of YAML's escapes.
+fn is_unknown_escape(c: char, next: Option<char>) -> bool {
+    c == '\\' && next.is_some_and(|next| !"0abtnvfre \"/\\N_LPxuU\t".contains(next))
+}
