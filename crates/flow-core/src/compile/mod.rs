@@ -59,6 +59,15 @@ pub fn load(source: &str) -> Loaded {
     };
     let mut diagnostics = reporter.diagnostics;
     diagnostic::sort(&mut diagnostics);
+    // An alias repeats its anchor's nodes, positions included: a problem inside an anchored
+    // value would be reported once per use, at the same place, in the same words.
+    let mut unique: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    for diagnostic in diagnostics {
+        if !unique.contains(&diagnostic) {
+            unique.push(diagnostic);
+        }
+    }
+    let diagnostics = unique;
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Loaded {
         flow: flow.filter(|_| !has_errors),
