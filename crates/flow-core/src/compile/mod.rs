@@ -49,7 +49,7 @@ pub fn load(source: &str) -> Loaded {
     let flow = match yaml::parse(source) {
         Ok(Some(root)) => compile(&mut reporter, &root, source),
         Ok(None) => {
-            reporter.report(Problem::NotAMapping("an empty file"), Span::new(1, 1));
+            reporter.report_with_help(Problem::NotAMapping("an empty file"), Span::new(1, 1), Some(START_HELP.to_owned()));
             None
         }
         Err(error) => {
@@ -75,12 +75,23 @@ pub fn load(source: &str) -> Loaded {
     }
 }
 
+/// How a flow file starts, for files that do not.
+const START_HELP: &str = "a flow file starts with `bot: <id>` and `blocks:`; see docs/flow-format.md";
+
 fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     if root.as_map().is_none() {
-        reporter.report(Problem::NotAMapping(root.describe()), root.span);
+        let help = match &root.value {
+            NodeValue::Seq(_) => "a flow file holds one bot, as a mapping: remove the `- ` before `bot:` and indent the rest back",
+            _ => START_HELP,
+        };
+        reporter.report_with_help(Problem::NotAMapping(root.describe()), root.span, Some(help.to_owned()));
         return None;
     }
-    let top = fields(reporter, root, "the flow", TOP_LEVEL_KEYS)?;
+    let elsewhere = |key: &str| {
+        let close = suggest::closest(key, TOP_LEVEL_KEYS.iter().copied()).is_some();
+        (!close && key != "<<").then(|| "for notes about the bot, use `description` or a `#` comment".to_owned())
+    };
+    let top = reader::fields_or_elsewhere(reporter, root, "the flow", TOP_LEVEL_KEYS, &elsewhere)?;
     let id = read_bot_id(reporter, root, &top);
     let description = top.get("description").and_then(|node| reader::text(reporter, node, "`description`"));
     let variables = top.get("variables").map(|node| read_variables(reporter, node)).unwrap_or_default();
@@ -101,7 +112,11 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     }
     reporter.block = None;
     if top.has("blocks") && blocks.is_empty() && !reporter.has_errors() {
-        reporter.report(Problem::NoBlocks, top.key_node("blocks").map_or(root.span, |key| key.span));
+        reporter.report_with_help(
+            Problem::NoBlocks,
+            top.key_node("blocks").map_or(root.span, |key| key.span),
+            Some("add at least one block under `blocks:`, such as `hello: {end: Hello!}`".to_owned()),
+        );
     }
     // Targets may name blocks that failed to compile: those exist, with their own errors.
     let all_ids: Vec<&str> = block_nodes.iter().map(|(id, ..)| id.as_str()).collect();
@@ -373,8 +388,8 @@ fn read_start(reporter: &mut Reporter, node: Option<&Node>, all_ids: &[&str]) ->
     match all_ids.contains(&name) {
         true => Some(BlockId::new(name)),
         false => {
-            let help = suggest::did_you_mean(name, all_ids.iter().copied());
-            reporter.report_with_help(Problem::UnknownStart(name.to_owned()), node.span, help);
+            let help = unknown_block_help(name, all_ids);
+            reporter.report_with_help(Problem::UnknownStart(name.to_owned()), node.span, Some(help));
             None
         }
     }
@@ -385,7 +400,7 @@ fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &[&str
         if all_ids.contains(&target.to.as_str()) {
             continue;
         }
-        let help = suggest::did_you_mean(&target.to, all_ids.iter().copied());
+        let help = Some(unknown_block_help(&target.to, all_ids));
         reporter.block = Some(target.from.to_string());
         reporter.report_with_help(
             Problem::UnknownTarget {
@@ -397,6 +412,12 @@ fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &[&str
         );
     }
     reporter.block = None;
+}
+
+/// A did-you-mean for a block id that names no block, or else how to make it name one.
+fn unknown_block_help(name: &str, all_ids: &[&str]) -> String {
+    suggest::did_you_mean(name, all_ids.iter().copied())
+        .unwrap_or_else(|| format!("add a block `{name}` under `blocks:`, or name one of the blocks there"))
 }
 
 fn build_graph(
