@@ -557,7 +557,11 @@ fn read_headers(reporter: &mut Reporter, node: &Node) -> Option<Vec<(String, cra
         let what = format!("header `{name}`");
         if let Some(template) = reader::template(reporter, value, &what, true) {
             if template.source().contains(['\r', '\n']) {
-                reporter.report(Problem::BadRequest(format!("{what} contains a line break")), value.span);
+                reporter.report_with_help(
+                    Problem::BadRequest(format!("{what} contains a line break")),
+                    value.span,
+                    Some("write the header's value on one line".to_owned()),
+                );
                 continue;
             }
             headers.push((name.to_owned(), template));
@@ -593,7 +597,11 @@ fn read_body(reporter: &mut Reporter, node: &Node) -> Option<Body> {
         }
     }
     if let (Some(key), false) = (keys.key_node("content_type"), keys.has("text")) {
-        reporter.report(Problem::BadRequest("`content_type` goes with a `text` body".to_owned()), key.span);
+        reporter.report_with_help(
+            Problem::BadRequest("`content_type` goes with a `text` body".to_owned()),
+            key.span,
+            Some("remove it: a `json` body is sent as application/json, a `form` body as application/x-www-form-urlencoded".to_owned()),
+        );
         return None;
     }
     let body = match kinds[0] {

@@ -18,7 +18,11 @@ pub(crate) fn read_choice(
     targets: &mut Vec<TargetRef>,
 ) -> Option<BlockKind> {
     let NodeValue::Seq(items) = &value.value else {
-        reporter.wrong_type(value, "`choice`", "a list of `{if: ..., next: ...}` and one `{else: ...}`");
+        reporter.report_with_help(
+            Problem::WrongType(format!("`choice` must be a list of branches, found {}", value.describe())),
+            value.span,
+            Some("write each branch as a list item, `- if: <condition>` with `next: <block id>` below it, and end with `- else: <block id>`".to_owned()),
+        );
         return None;
     };
     let mut branches = Vec::new();
@@ -39,7 +43,11 @@ pub(crate) fn read_choice(
                 ok = false;
             }
             if otherwise.is_some() {
-                reporter.report(Problem::BadValue(format!("choice `{id}` has two `else` branches")), node.span);
+                reporter.report_with_help(
+                    Problem::BadValue(format!("choice `{id}` has two `else` branches")),
+                    node.span,
+                    Some("keep one `else`, as the last branch: it is taken when no branch above matched".to_owned()),
+                );
                 ok = false;
             }
             otherwise = target(reporter, id, node, Edge::Else, targets);
@@ -101,7 +109,12 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
     match *test {
         "all" | "any" | "not" => {
             if let Some(extra) = keys.key_node("var").or_else(|| keys.key_node("case_sensitive")) {
-                reporter.report(Problem::BadValue(format!("`{test}` takes conditions, not `var` or `case_sensitive` beside it")), extra.span);
+                let name = extra.as_scalar().unwrap_or("var");
+                reporter.report_with_help(
+                    Problem::BadValue(format!("`{test}` takes conditions, not `{name}` beside it")),
+                    extra.span,
+                    Some(format!("write `{name}` in each condition under `{test}:`, such as `- {{var: order state, equals: shipped}}`")),
+                );
                 return None;
             }
             read_combination(reporter, test, value)
@@ -205,10 +218,12 @@ fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject>
             _ => (Problem::BadValue(format!("`{source}` is not a variable or a variable with a path")), 0),
         },
         Err(_) if source.trim().is_empty() => (Problem::BadValue("`var` is empty".to_owned()), 0),
-        Err(error) => (
-            Problem::PathSyntax(format!("{} in `var: {source}`", error.message)),
-            error.offset.saturating_sub(2),
-        ),
+        Err(error) => {
+            let (message, hint) = reader::split_hint(&error.message);
+            let problem = Problem::PathSyntax(format!("{message} in `var: {source}`"));
+            reporter.report_with_help(problem, reporter.offset_span(node, error.offset.saturating_sub(2)), hint.or(help));
+            return None;
+        }
     };
     let (problem, offset) = problem;
     reporter.report_with_help(problem, reporter.offset_span(node, offset), help);

@@ -132,7 +132,11 @@ pub(crate) fn fields_or_elsewhere<'n>(
             continue;
         };
         if fields.has(name) {
-            reporter.report(Problem::DuplicateKey(name.to_owned()), key.span);
+            let help = match what {
+                "`blocks`" => format!("a block above is already called `{name}`: give each block its own id"),
+                _ => format!("`{name}` is already set above: keep one of them"),
+            };
+            reporter.report_with_help(Problem::DuplicateKey(name.to_owned()), key.span, Some(help));
             continue;
         }
         if !allowed.is_empty() && !allowed.contains(&name) {
@@ -219,9 +223,11 @@ pub(crate) fn template(reporter: &mut Reporter, node: &Node, what: &str, allow_s
     let template = match Template::parse(source) {
         Ok(template) => template,
         Err(error) => {
-            reporter.report(
-                Problem::TemplateSyntax(format!("{} in {what}", error.message)),
+            let (message, hint) = split_hint(&error.message);
+            reporter.report_with_help(
+                Problem::TemplateSyntax(format!("{message} in {what}")),
                 reporter.offset_span(node, error.offset),
+                hint,
             );
             return None;
         }
@@ -262,7 +268,11 @@ pub(crate) fn regex(reporter: &mut Reporter, node: &Node, pattern: &str, case_in
         _ => 0,
     };
     let offset = pattern.get(..byte).map_or(0, |before| before.chars().count());
-    reporter.report(Problem::RegexSyntax(regex_message(&error.to_string())), reporter.offset_span(node, offset));
+    reporter.report_with_help(
+        Problem::RegexSyntax(regex_message(&error.to_string())),
+        reporter.offset_span(node, offset),
+        Some("in a regular expression every `(`, `[` and `{` must be closed; write `\\(`, `\\[` or `\\{` to match the character itself".to_owned()),
+    );
     None
 }
 
@@ -290,12 +300,23 @@ pub(crate) fn path(reporter: &mut Reporter, node: &Node, what: &str) -> Option<P
     match Path::parse(source) {
         Ok(path) => Some(path),
         Err(error) => {
-            reporter.report(
-                Problem::PathSyntax(format!("{} in {what} `{source}`", error.message)),
+            let (message, hint) = split_hint(&error.message);
+            reporter.report_with_help(
+                Problem::PathSyntax(format!("{message} in {what} `{source}`")),
                 reporter.offset_span(node, error.offset),
+                hint,
             );
             None
         }
+    }
+}
+
+/// Splits "unclosed `{{` (add `}}`)", as the template and path parsers write their errors,
+/// into what is wrong and what to do, so the hint lands in the help like every other one.
+pub(crate) fn split_hint(message: &str) -> (String, Option<String>) {
+    match message.strip_suffix(')').and_then(|rest| rest.rsplit_once(" (")) {
+        Some((problem, hint)) => (problem.to_owned(), Some(hint.to_owned())),
+        None => (message.to_owned(), None),
     }
 }
 
@@ -343,7 +364,8 @@ pub(crate) fn value_template(
                 };
                 // JSON would keep only the last of two equal keys; the author meant something else.
                 if seen.contains(&name) {
-                    reporter.report(Problem::DuplicateKey(name.to_owned()), key.span);
+                    let help = format!("`{name}` is already set above: keep one of them");
+                    reporter.report_with_help(Problem::DuplicateKey(name.to_owned()), key.span, Some(help));
                     ok = false;
                     continue;
                 }

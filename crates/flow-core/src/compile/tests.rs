@@ -13,11 +13,16 @@ fn check_str(source: &str) -> (Vec<Diagnostic>, String) {
         false => loaded
             .diagnostics
             .iter()
-            .map(|d| format!("{}:{}: {} [{}] {}{}", d.line, d.column, d.severity, d.code, d.message, help(d)))
+            .map(|d| format!("{}:{}: {} [{}]{} {}{}", d.line, d.column, d.severity, d.code, block(d), d.message, help(d)))
             .collect::<Vec<_>>()
             .join("\n"),
     };
     (loaded.diagnostics, rendered)
+}
+
+/// " in `ask_name`:" for a diagnostic about a block, so snapshots pin the block id too.
+fn block(diagnostic: &Diagnostic) -> String {
+    diagnostic.block.as_ref().map(|b| format!(" in `{b}`:")).unwrap_or_default()
 }
 
 fn help(diagnostic: &Diagnostic) -> String {
