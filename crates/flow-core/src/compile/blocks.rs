@@ -52,9 +52,10 @@ pub(crate) fn read_block(
     targets: &mut Vec<TargetRef>,
 ) -> Option<BlockKind> {
     let what = format!("block `{id}`");
-    let block = fields(reporter, node, &what, &[])?;
+    let mut block = fields(reporter, node, &what, &[])?;
     let kind = read_kind_key(reporter, id, key, &block)?;
     let (siblings_ok, meant) = check_siblings(reporter, kind, &block);
+    block.add_meant(meant);
     let value = block.get(kind)?;
     let mut links = Links { reporter_block: id.clone(), block: &block, targets, missing: false, unreadable: false };
     let kind_key = block.key_node(kind).unwrap_or(key);
@@ -73,7 +74,7 @@ pub(crate) fn read_block(
     };
     if links.missing {
         // A misspelt or misplaced `next` was reported already, with what to do about it.
-        if !meant.iter().any(|key| key == "next") && !has_key(value, "next") {
+        if !block.mentions("next") && !has_key(value, "next") {
             reporter.report_with_help(
                 Problem::MissingNext(id.to_string()),
                 key.span,
@@ -161,6 +162,21 @@ fn sibling_elsewhere(kind: &str, key: &str, value: Option<&Node>) -> Option<Stri
 
 /// Reads the mapping under a kind key, pointing a target written there to its place beside it.
 fn kind_fields<'n>(reporter: &mut Reporter, value: &'n Node, kind: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+    if value.as_map().is_none() {
+        let example = match kind {
+            "webhook" => "url: https://...",
+            "jump" => "bot: <bot id>",
+            "wait" => "timeout: 10m",
+            "event" => "name: <event name>",
+            _ => "message: <text>",
+        };
+        reporter.report_with_help(
+            Problem::WrongType(format!("`{kind}` must be a mapping, found {}", value.describe())),
+            value.span,
+            Some(format!("write its keys under `{kind}:`, such as `{example}`, one per line")),
+        );
+        return None;
+    }
     let elsewhere = |key: &str| {
         TARGET_KEYS.contains(&key).then(|| format!("`{key}` goes beside `{kind}:`, not under it"))
     };
@@ -224,7 +240,8 @@ fn read_question(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Op
     let text = reader::template(reporter, value, "the question", false);
     let save_to = block.get("save_to").and_then(|node| reader::variable_name(reporter, node, "`save_to`"));
     let options = block.get("options").and_then(|node| read_options(reporter, node));
-    let expect = read_expect(reporter, block, options.is_some());
+    // Whether `options` is written, not whether it could be read: its own error says the rest.
+    let expect = read_expect(reporter, block, block.mentions("options"));
     let retry = block.get("retry").and_then(|node| reader::template(reporter, node, "`retry`", false));
     let attempts = block
         .get("attempts")
@@ -250,7 +267,7 @@ fn read_question(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Op
 /// Reports when one of two keys that go together is present without the other.
 fn pair_required(reporter: &mut Reporter, block: &Fields, first: &str, second: &str) {
     for (present, absent) in [(first, second), (second, first)] {
-        if let (Some(key), false) = (block.key_node(present), block.has(absent)) {
+        if let (Some(key), false) = (block.key_node(present), block.mentions(absent)) {
             reporter.report_with_help(
                 Problem::MissingKey(format!("`{present}` needs `{absent}` beside it")),
                 key.span,
@@ -272,6 +289,14 @@ fn read_timeout(reporter: &mut Reporter, links: &mut Links) -> (Option<Duration>
 
 fn read_options(reporter: &mut Reporter, node: &Node) -> Option<Options> {
     match &node.value {
+        NodeValue::Seq(items) if items.is_empty() => {
+            reporter.report_with_help(
+                Problem::BadValue("`options` is an empty list: no answer could ever be valid".to_owned()),
+                node.span,
+                Some("list the choices offered, such as `options: [Small, Large]`, or remove `options`".to_owned()),
+            );
+            None
+        }
         NodeValue::Seq(items) => {
             let options: Vec<_> = items
                 .iter()
@@ -279,7 +304,11 @@ fn read_options(reporter: &mut Reporter, node: &Node) -> Option<Options> {
                 .collect();
             (options.len() == items.len()).then_some(Options::List(options))
         }
-        _ => {
+        NodeValue::Map(_) => {
+            reporter.wrong_type(node, "`options`", "a list, or one list variable such as \"{{titles}}\"");
+            None
+        }
+        NodeValue::Scalar(..) => {
             let template = reader::template(reporter, node, "`options`", false)?;
             if reader::single_variable(&template) {
                 Some(Options::Variable(template))
@@ -294,7 +323,8 @@ fn read_options(reporter: &mut Reporter, node: &Node) -> Option<Options> {
 fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Option<Expect> {
     let pattern = block.get("pattern");
     let Some(node) = block.get("expect") else {
-        if let Some(pattern) = block.key_node("pattern") {
+        // A misspelt `expect` was reported already, with a did-you-mean.
+        if let Some(pattern) = block.key_node("pattern").filter(|_| !block.mentions("expect")) {
             reporter.report_with_help(
                 Problem::MissingKey("`pattern` needs `expect: regex` beside it".to_owned()),
                 pattern.span,
@@ -312,6 +342,9 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
         "option" => Expect::Option,
         "regex" => {
             let Some(pattern) = pattern else {
+                if block.mentions("pattern") {
+                    return None;
+                }
                 reporter.report_with_help(
                     Problem::MissingKey("`expect: regex` needs a `pattern`".to_owned()),
                     node.span,
@@ -364,7 +397,7 @@ fn read_wait(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option
         .get("timeout")
         .and_then(|node| reader::duration(reporter, node, "`timeout`", Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600)));
     // The pair is judged on the keys written, not on their values: a bad duration is its own error.
-    let has_on_timeout = links.block.has("on_timeout") || keys.mentions("on_timeout");
+    let has_on_timeout = links.block.mentions("on_timeout") || keys.mentions("on_timeout");
     match (keys.key_node("timeout"), links.block.key_node("on_timeout")) {
         (Some(key), None) if !has_on_timeout => report_wait_pair(
             reporter,
@@ -621,7 +654,11 @@ fn read_body(reporter: &mut Reporter, node: &Node) -> Option<Body> {
 
 fn read_saves(reporter: &mut Reporter, node: &Node) -> Option<Vec<Save>> {
     let NodeValue::Seq(items) = &node.value else {
-        reporter.wrong_type(node, "`save`", "a list of `{path, to}`");
+        reporter.report_with_help(
+            Problem::WrongType(format!("`save` must be a list of `{{path, to}}`, found {}", node.describe())),
+            node.span,
+            Some("start each entry with `- `: `- path: products[0].title` with `to: <variable>` below it".to_owned()),
+        );
         return None;
     };
     let mut saves = Vec::new();

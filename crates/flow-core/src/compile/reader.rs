@@ -92,6 +92,11 @@ impl<'n> Fields<'n> {
         self.has(key) || self.meant.iter().any(|meant| meant == key)
     }
 
+    /// Records keys that unknown keys, reported elsewhere, stand for.
+    pub(crate) fn add_meant(&mut self, meant: Vec<String>) {
+        self.meant.extend(meant);
+    }
+
     /// All entries, in file order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + '_ {
         self.entries.iter().copied()
@@ -207,9 +212,18 @@ pub(crate) fn whole_number(
     what: &str,
     range: std::ops::RangeInclusive<u64>,
 ) -> Option<u64> {
-    match node.to_json().as_u64() {
-        Some(n) if range.contains(&n) && node.as_scalar().is_some() => Some(n),
-        _ => {
+    match node.to_json().as_i64() {
+        Some(n) if n >= 0 && range.contains(&(n as u64)) => Some(n as u64),
+        // A whole number out of range is a bad value, not a wrong type: "found a number" would
+        // contradict "must be a whole number".
+        Some(n) => {
+            reporter.report(
+                Problem::BadValue(format!("{what} must be from {} to {}, found {n}", range.start(), range.end())),
+                node.span,
+            );
+            None
+        }
+        None => {
             let expected = format!("a whole number from {} to {}", range.start(), range.end());
             reporter.wrong_type(node, what, &expected);
             None
