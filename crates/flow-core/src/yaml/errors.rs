@@ -15,6 +15,17 @@ pub(super) fn explain(source: &str, span: Span, message: &str) -> YamlError {
         m if m.contains("unknown escape") => find_from(source, span, is_unknown_escape).unwrap_or(span),
         _ => span,
     };
+    // A `[` or `{` left open makes the parser fail lines below it, where a `:` shows up.
+    if is_about_brackets(message) {
+        if let Some((open, bracket)) = unclosed_bracket(source, span).filter(|(open, _)| open.line < span.line) {
+            let (close, what) = if bracket == '[' { (']', "list") } else { ('}', "mapping") };
+            return YamlError {
+                span: open,
+                message: format!("this `{bracket}` is never closed (the parser stopped at line {}: {message})", span.line),
+                help: Some(format!("add `{close}` where the {what} ends")),
+            };
+        }
+    }
     YamlError { span, message: message.to_owned(), help: help(message).map(str::to_owned) }
 }
 
@@ -35,10 +46,10 @@ fn help(message: &str) -> Option<&'static str> {
             "check the indentation: the keys of one mapping start in the same column"
         }
         m if m.contains("quoted scalar") => "a quoted text may be missing its closing quote",
-        m if m.contains("did not find expected ',' or ']'") => {
+        m if m.contains("expected ',' or ']'") => {
             "a `[` may be missing its `]`, or an item holds `,`, `:` or `#` and needs quotes"
         }
-        m if m.contains("did not find expected ',' or '}'") => {
+        m if m.contains("expected ',' or '}'") => {
             "a `{` may be missing its `}`, or a value holds `,`, `:` or `#` and needs quotes"
         }
         m if m.contains("illegal placement of ':'") => "a `[` or `{` above may be missing its closing bracket",
@@ -67,4 +78,44 @@ fn find_from(source: &str, from: Span, wanted: impl Fn(char, Option<char>) -> bo
 /// A `\` that does not start one of YAML's escapes.
 fn is_unknown_escape(c: char, next: Option<char>) -> bool {
     c == '\\' && next.is_some_and(|next| !"0abtnvfre \"/\\N_LPxuU\t".contains(next))
+}
+
+/// Messages the parser gives when a flow collection runs on past where it should end.
+fn is_about_brackets(message: &str) -> bool {
+    ["illegal placement of ':'", "expected ',' or", "flow sequence", "flow mapping"]
+        .iter()
+        .any(|words| message.contains(words))
+}
+
+/// The last `[` or `{` before `until` that no bracket closes, outside quotes and comments.
+fn unclosed_bracket(source: &str, until: Span) -> Option<(Span, char)> {
+    let mut open: Vec<(Span, char)> = Vec::new();
+    for (index, line) in source.lines().enumerate().take(until.line as usize) {
+        let chars: Vec<char> = line.chars().collect();
+        let mut quote = None;
+        let mut column = 0;
+        while column < chars.len() {
+            let here = Span::new(index as u32 + 1, column as u32 + 1);
+            if here >= until {
+                break;
+            }
+            let previous = column.checked_sub(1).map_or(' ', |at| chars[at]);
+            match (quote, chars[column]) {
+                (Some('"'), '\\') => column += 1,
+                (Some('\''), '\'') if chars.get(column + 1) == Some(&'\'') => column += 1,
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                // A quote opens a scalar only where a scalar starts; in `Let's` it is text.
+                (None, c @ ('\'' | '"')) if matches!(previous, ' ' | '[' | '{' | ',') => quote = Some(c),
+                (None, '#') if previous == ' ' => break,
+                (None, c @ ('[' | '{')) => open.push((here, c)),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+            column += 1;
+        }
+    }
+    open.pop()
 }

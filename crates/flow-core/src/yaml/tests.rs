@@ -39,9 +39,22 @@ fn aliases_copy_their_anchor() {
 
 #[test]
 fn syntax_errors_carry_a_position() {
-    let error = parse("a: [1,\nb: 2").unwrap_err();
+    let error = parse("a: 1\nb: c: 2\n").unwrap_err();
     assert_eq!(error.span.line, 2);
     assert!(!error.message.is_empty());
+}
+
+#[test]
+fn an_unclosed_bracket_is_reported_where_it_opens() {
+    let error = parse("a: [1,\nb: 2").unwrap_err();
+    assert_eq!(error.span, Span::new(1, 4));
+    assert!(error.message.contains("never closed"), "{}", error.message);
+}
+
+#[test]
+fn a_second_document_is_an_error() {
+    let error = parse("a: 1\n---\nb: 2\n").unwrap_err();
+    assert_eq!(error.span, Span::new(2, 1));
 }
 
 #[test]
