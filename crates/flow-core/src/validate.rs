@@ -144,7 +144,7 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
             if !assigned.contains(name.as_str()) {
                 let span = reporter.offset_span(node, offset);
                 let help = crate::suggest::did_you_mean(&name, assigned.iter().copied()).unwrap_or_else(|| {
-                    format!("declare `{name}` under `variables:`, or give it a value first (a question's `save_to`, a `set`, a webhook's `save`)")
+                    format!("declare `{name}` under `variables:`, or give it a value first with a question's `save_to`, a `set` or a webhook's `save`")
                 });
                 reporter.report_with_help(Problem::UnassignedVariable(name), span, Some(help));
             }

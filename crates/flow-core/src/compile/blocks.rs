@@ -52,6 +52,11 @@ pub(crate) fn read_block(
     targets: &mut Vec<TargetRef>,
 ) -> Option<BlockKind> {
     let what = format!("block `{id}`");
+    if node.as_map().is_none() {
+        let help = "write what the block does below its id, such as `message: <text>` and `next: <block id>`".to_owned();
+        reporter.wrong_type_with_help(node, &what, "a mapping", Some(help));
+        return None;
+    }
     let mut block = fields(reporter, node, &what, &[])?;
     let kind = read_kind_key(reporter, id, key, &block)?;
     let (siblings_ok, meant) = check_siblings(reporter, kind, &block);
@@ -201,9 +206,14 @@ impl Links<'_, '_> {
     /// An optional target under `key`.
     fn optional(&mut self, reporter: &mut Reporter, key: &str, edge: Edge) -> Option<BlockId> {
         let node = self.block.get(key)?;
-        let Some(name) = reader::text(reporter, node, &format!("`{key}`")) else {
-            self.unreadable = true;
-            return None;
+        let name = match node.as_scalar().filter(|_| !node.is_null()) {
+            Some(name) => name,
+            None => {
+                let help = format!("write the id of the block to go to: `{key}: <block id>`");
+                reporter.wrong_type_with_help(node, &format!("`{key}`"), "a block id", Some(help));
+                self.unreadable = true;
+                return None;
+            }
         };
         self.targets.push(TargetRef {
             from: self.reporter_block.clone(),
@@ -313,7 +323,8 @@ fn read_options(reporter: &mut Reporter, node: &Node) -> Option<Options> {
             if reader::single_variable(&template) {
                 Some(Options::Variable(template))
             } else {
-                reporter.wrong_type(node, "`options`", "a list, or one list variable such as \"{{titles}}\"");
+                let help = format!("write the options as a list: `options: [{}]`", template.source());
+                reporter.wrong_type_with_help(node, "`options`", "a list, or one list variable such as \"{{titles}}\"", Some(help));
                 None
             }
         }

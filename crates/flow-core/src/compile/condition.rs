@@ -181,7 +181,8 @@ fn read_combination(reporter: &mut Reporter, test: &str, value: &Node) -> Option
         return Some(Condition::Not(Box::new(read_condition(reporter, value)?)));
     }
     let NodeValue::Seq(items) = &value.value else {
-        reporter.wrong_type(value, &format!("`{test}`"), "a list of conditions");
+        let help = format!("write one condition per item, `{test}: [{{var: ..., equals: ...}}, {{...}}]`; for a single condition, drop `{test}:`");
+        reporter.wrong_type_with_help(value, &format!("`{test}`"), "a list of conditions", Some(help));
         return None;
     };
     let conditions: Vec<_> = items.iter().filter_map(|item| read_condition(reporter, item)).collect();
@@ -242,11 +243,14 @@ fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Opt
         (_, ValueTemplate::Text(_)) => true,
     };
     if !fits {
-        let expected = match operator {
-            Operator::OneOf => "a list, or one list variable such as \"{{titles}}\"",
-            _ => "a single value",
+        let (expected, help) = match operator {
+            Operator::OneOf => (
+                "a list, or one list variable such as \"{{titles}}\"",
+                format!("write a list, `one_of: [{}]`, or use `equals` for a single value", node.as_scalar().unwrap_or("...")),
+            ),
+            _ => ("a single value", "to compare with several values, use `one_of: [...]`".to_owned()),
         };
-        reporter.wrong_type(node, &what, expected);
+        reporter.wrong_type_with_help(node, &what, expected, Some(help));
         return None;
     }
     Some(value)

@@ -367,6 +367,11 @@ fn read_blocks<'n>(
     block_nodes: &mut Vec<(BlockId, &'n Node, &'n Node)>,
     targets: &mut Vec<TargetRef>,
 ) {
+    if node.as_map().is_none() {
+        let help = "write each block as `<block id>:`, without `- `, with what it does below it".to_owned();
+        reporter.wrong_type_with_help(node, "`blocks`", "a mapping of block ids to blocks", Some(help));
+        return;
+    }
     let Some(entries) = fields(reporter, node, "`blocks`", &[]) else {
         return;
     };

@@ -51,9 +51,17 @@ impl Reporter {
 
     /// Reports a value of the wrong shape.
     pub(crate) fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+        self.wrong_type_with_help(node, what, expected, None);
+    }
+
+    /// Reports a value of the wrong shape, with what to do.
+    pub(crate) fn wrong_type_with_help(&mut self, node: &Node, what: &str, expected: &str, help: Option<String>) {
         // `message: {{name}}` is a YAML mapping, not a placeholder: the commonest surprise.
         let unquoted_placeholder = node.as_map().is_some() && self.source.text_from(node.span).starts_with("{{");
-        let help = unquoted_placeholder.then(|| "a text that starts with `{{` must be put in quotes: `\"{{name}} ...\"`".to_owned());
+        let help = match unquoted_placeholder {
+            true => Some("a text that starts with `{{` must be put in quotes: `\"{{name}} ...\"`".to_owned()),
+            false => help,
+        };
         self.report_with_help(
             Problem::WrongType(format!("{what} must be {expected}, found {}", node.describe())),
             node.span,
@@ -199,7 +207,12 @@ pub(crate) fn boolean(reporter: &mut Reporter, node: &Node, what: &str) -> Optio
     match node.to_json() {
         Value::Bool(b) if !matches!(node.value, NodeValue::Scalar(_, ScalarStyle::Quoted)) => Some(b),
         _ => {
-            reporter.wrong_type(node, what, "`true` or `false`");
+            let quoted = matches!(&node.value, NodeValue::Scalar(text, ScalarStyle::Quoted) if matches!(text.as_str(), "true" | "false"));
+            let help = match quoted {
+                true => "write it without quotes: quoted, it is text".to_owned(),
+                false => format!("write {what} as `true` or `false`, without quotes"),
+            };
+            reporter.wrong_type_with_help(node, what, "`true` or `false`", Some(help));
             None
         }
     }
