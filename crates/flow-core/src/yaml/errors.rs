@@ -82,7 +82,7 @@ fn is_unknown_escape(c: char, next: Option<char>) -> bool {
 
 /// Messages the parser gives when a flow collection runs on past where it should end.
 fn is_about_brackets(message: &str) -> bool {
-    ["illegal placement of ':'", "expected ',' or", "flow sequence", "flow mapping"]
+    ["illegal placement of ':'", "expected ',' or", "flow sequence", "flow mapping", "flow construct"]
         .iter()
         .any(|words| message.contains(words))
 }
