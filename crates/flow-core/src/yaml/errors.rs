@@ -15,6 +15,17 @@ pub(super) fn explain(source: &str, span: Span, message: &str) -> YamlError {
         m if m.contains("unknown escape") => find_from(source, span, is_unknown_escape).unwrap_or(span),
         _ => span,
     };
+    // A line with no `:` (`next done`) is read as the start of a key that goes on below,
+    // and the parser fails on the line after it, which is usually right.
+    if message.starts_with("simple key expect") {
+        if let Some(line) = line_without_colon_before(source, span) {
+            return YamlError {
+                span: line,
+                message: "this line is neither `key: value` nor a list item".to_owned(),
+                help: Some("add `:` after the key; if the line goes on a text, indent it under that text".to_owned()),
+            };
+        }
+    }
     // A `[` or `{` left open makes the parser fail lines below it, where a `:` shows up.
     if is_about_brackets(message) {
         if let Some((open, bracket)) = unclosed_bracket(source, span).filter(|(open, _)| open.line < span.line) {
@@ -56,6 +67,14 @@ fn help(message: &str) -> Option<&'static str> {
         m if m.contains("unexpected character") => "a text that starts with `@` or `` ` `` must be put in quotes",
         m if m.contains("unknown anchor") => "define the anchor with `&name` on a value above before using `*name`",
         m if m.contains("second YAML document") => "remove the `---` line and what follows, or put the second bot in its own file",
+        m if m.contains("expected '-' indicator") => "check the indentation: the items of a list start with `- ` in the same column",
+        m if m.contains("anchor or alias") => "`&` and `*` start anchors and aliases: put a text that starts with them in quotes",
+        m if m.contains("block scalar") => "after `|` or `>` the text starts on the next line, indented",
+        m if m.contains("comments must be separated") => "put a space before `#`, or the whole text in quotes",
+        m if m.contains("is only valid inside a block") => "a `- ` list item cannot stand inside `[...]` or `{...}`",
+        m if m.contains("simple key expect") || m.contains("document start") || m.contains("node content") => {
+            "check this line and the one above it: each line of a mapping is `key: value`, indented like its neighbours"
+        }
         _ => return None,
     };
     Some(help)
@@ -118,4 +137,15 @@ fn unclosed_bracket(source: &str, until: Span) -> Option<(Span, char)> {
         }
     }
     open.pop()
+}
+
+/// The last line with text before the one of `span`, when it holds no `:` and is no list item
+/// or comment: a key that lost its colon.
+fn line_without_colon_before(source: &str, span: Span) -> Option<Span> {
+    let lines: Vec<&str> = source.lines().take(span.line.saturating_sub(1) as usize).collect();
+    let (index, line) = lines.iter().enumerate().rev().find(|(_, line)| !line.trim().is_empty())?;
+    let text = line.trim_start();
+    let is_key_or_item = text.contains(':') || text.starts_with(['-', '#', '[', '{', '|', '>', '"', '\'']);
+    let indent = line.chars().count() - text.chars().count();
+    (!is_key_or_item).then(|| Span::new(index as u32 + 1, indent as u32 + 1))
 }
