@@ -376,6 +376,13 @@ fn read_blocks<'n>(
         return;
     };
     for (name, key, value) in entries.iter() {
+        reporter.block = None;
+        if name.trim().is_empty() {
+            // No target could name it, and every message about it would read "block ``".
+            let help = Some("write the block's id before the `:`, such as `greet:`".to_owned());
+            reporter.report_with_help(Problem::BadValue("a block has an empty id".to_owned()), key.span, help);
+            continue;
+        }
         let id = BlockId::new(name);
         reporter.block = Some(name.to_owned());
         block_nodes.push((id.clone(), key, value));
