@@ -156,6 +156,14 @@ fn sibling_elsewhere(kind: &str, key: &str, value: Option<&Node>) -> Option<Stri
     if key == "next" && kind == "choice" {
         return Some("a `choice` goes on through its branches: give the branch `next`, or add `- else: <block id>`".to_owned());
     }
+    if TARGET_KEYS.contains(&key) {
+        let targets: Vec<&str> = sibling_keys(kind).iter().copied().filter(|k| TARGET_KEYS.contains(k)).collect();
+        return Some(format!(
+            "{} `{kind}` block goes on with {} only",
+            suggest::article(kind),
+            suggest::backticked(&targets)
+        ));
+    }
     if !inner_keys(kind).contains(&key) {
         return None;
     }
