@@ -13,7 +13,18 @@ fn check_str(source: &str) -> (Vec<Diagnostic>, String) {
         false => loaded
             .diagnostics
             .iter()
-            .map(|d| format!("{}:{}: {} [{}]{} {}{}", d.line, d.column, d.severity, d.code, block(d), d.message, help(d)))
+            .map(|d| {
+                format!(
+                    "{}:{}: {} [{}]{} {}{}",
+                    d.line,
+                    d.column,
+                    d.severity,
+                    d.code,
+                    block(d),
+                    d.message,
+                    help(d)
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n"),
     };
@@ -22,11 +33,19 @@ fn check_str(source: &str) -> (Vec<Diagnostic>, String) {
 
 /// " in `ask_name`:" for a diagnostic about a block, so snapshots pin the block id too.
 fn block(diagnostic: &Diagnostic) -> String {
-    diagnostic.block.as_ref().map(|b| format!(" in `{b}`:")).unwrap_or_default()
+    diagnostic
+        .block
+        .as_ref()
+        .map(|b| format!(" in `{b}`:"))
+        .unwrap_or_default()
 }
 
 fn help(diagnostic: &Diagnostic) -> String {
-    diagnostic.help.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+    diagnostic
+        .help
+        .as_ref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default()
 }
 
 /// `(line, code)` of every `#! code` marker: a problem with that code must be reported on that line.
@@ -56,9 +75,16 @@ fn err_fixtures_report_their_marked_problems() {
     insta::glob!("../../test_data/err", "*.yaml", |path| {
         let source = std::fs::read_to_string(path).unwrap();
         let (diagnostics, rendered) = check_str(&source);
-        let found: BTreeSet<(u32, String)> = diagnostics.iter().map(|d| (d.line, d.code.to_owned())).collect();
+        let found: BTreeSet<(u32, String)> = diagnostics
+            .iter()
+            .map(|d| (d.line, d.code.to_owned()))
+            .collect();
         let expected = markers(&source);
-        assert!(!expected.is_empty(), "{}: add `#! code` markers", path.display());
+        assert!(
+            !expected.is_empty(),
+            "{}: add `#! code` markers",
+            path.display()
+        );
         assert_eq!(found, expected, "{}:\n{rendered}", path.display());
         insta::assert_snapshot!(rendered);
     });
