@@ -259,7 +259,11 @@ impl fmt::Display for Diagnostic {
         if let Some(file) = &self.file {
             write!(f, "{file}:")?;
         }
-        write!(f, "{}:{}: {}: {}", self.line, self.column, self.severity, self.message)?;
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.line, self.column, self.severity, self.message
+        )?;
         if let Some(help) = &self.help {
             write!(f, " ({help})")?;
         }

@@ -44,7 +44,15 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_duration() {
-        for source in ["", "15", "s", "1.5s", "-1s", "15 seconds", "99999999999999999999h"] {
+        for source in [
+            "",
+            "15",
+            "s",
+            "1.5s",
+            "-1s",
+            "15 seconds",
+            "99999999999999999999h",
+        ] {
             assert_eq!(parse(source), None, "{source}");
         }
     }

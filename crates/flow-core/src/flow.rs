@@ -19,7 +19,9 @@ use crate::template::Template;
 use crate::yaml::Span;
 
 /// The id of a block, unique within its bot.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct BlockId(Arc<str>);
 
@@ -111,7 +113,9 @@ pub const CONVERSATION_ID: &str = "conversation id";
 pub const BOT: &str = "bot";
 
 /// HTTP methods a webhook step may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     /// GET, the default.
@@ -197,7 +201,10 @@ impl AcceptStatus {
     /// Reads one entry: `200` or `2xx`.
     pub fn parse_entry(entry: &str) -> Option<AcceptEntry> {
         let entry = entry.trim();
-        if let Some(class) = entry.strip_suffix("xx").or_else(|| entry.strip_suffix("XX")) {
+        if let Some(class) = entry
+            .strip_suffix("xx")
+            .or_else(|| entry.strip_suffix("XX"))
+        {
             return match class.parse::<u16>() {
                 Ok(class @ 1..=5) => Some(AcceptEntry::Class(class)),
                 _ => None,
@@ -342,7 +349,10 @@ impl BlockKind {
 
     /// True for the blocks where a turn stops to wait for the user or a timer.
     pub fn waits(&self) -> bool {
-        matches!(self, BlockKind::Question(_) | BlockKind::Wait(_) | BlockKind::Sleep(_))
+        matches!(
+            self,
+            BlockKind::Question(_) | BlockKind::Wait(_) | BlockKind::Sleep(_)
+        )
     }
 }
 

@@ -12,16 +12,27 @@ pub fn block_label(kind: &BlockKind) -> String {
         BlockKind::Question(question) => shorten(question.text.source()),
         BlockKind::Wait(_) => "for the user".to_owned(),
         BlockKind::Choice(choice) => format!("{} branches", choice.branches.len() + 1),
-        BlockKind::Webhook(webhook) => format!("{} {}", webhook.method, shorten(webhook.url.source())),
+        BlockKind::Webhook(webhook) => {
+            format!("{} {}", webhook.method, shorten(webhook.url.source()))
+        }
         BlockKind::Set(set) => {
-            let names: Vec<&str> = set.assignments.iter().map(|(name, _)| name.as_str()).collect();
+            let names: Vec<&str> = set
+                .assignments
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect();
             shorten(&names.join(", "))
         }
         BlockKind::Jump(jump) => format!("to {}", jump.bot),
         BlockKind::Sleep(sleep) => crate::duration::format(sleep.duration),
         BlockKind::Event(event) => shorten(event.name.source()),
         BlockKind::Handoff(handoff) => handoff.team.clone().unwrap_or_default(),
-        BlockKind::End(end) => end.message.as_ref().map(Template::source).map(shorten).unwrap_or_default(),
+        BlockKind::End(end) => end
+            .message
+            .as_ref()
+            .map(Template::source)
+            .map(shorten)
+            .unwrap_or_default(),
     };
     match detail.is_empty() {
         true => kind.name().to_owned(),
@@ -51,7 +62,11 @@ pub fn to_mermaid(flow: &Flow) -> String {
             BlockKind::End(_) | BlockKind::Handoff(_) => ("([", "])"),
             _ => ("[", "]"),
         };
-        let _ = writeln!(out, "    {}{open}\"{label}\"{close}", node_name(block.id.as_str()));
+        let _ = writeln!(
+            out,
+            "    {}{open}\"{label}\"{close}",
+            node_name(block.id.as_str())
+        );
     }
     for block in flow.blocks() {
         for (target, edge) in flow.successors(block.id.as_str()) {
@@ -73,7 +88,10 @@ fn mermaid_escape(text: &str) -> String {
 
 /// The flow as a Graphviz dot digraph.
 pub fn to_dot(flow: &Flow) -> String {
-    let mut out = format!("digraph {} {{\n    node [shape=box, fontname=\"sans-serif\"];\n", dot_quote(flow.id()));
+    let mut out = format!(
+        "digraph {} {{\n    node [shape=box, fontname=\"sans-serif\"];\n",
+        dot_quote(flow.id())
+    );
     for block in flow.blocks() {
         let shape = match block.kind {
             BlockKind::Choice(_) => "diamond",
@@ -82,7 +100,12 @@ pub fn to_dot(flow: &Flow) -> String {
             _ => "box",
         };
         let label = format!("{}\n{}", block.id, block_label(&block.kind));
-        let _ = writeln!(out, "    {} [shape={shape}, label={}];", dot_quote(block.id.as_str()), dot_quote(&label));
+        let _ = writeln!(
+            out,
+            "    {} [shape={shape}, label={}];",
+            dot_quote(block.id.as_str()),
+            dot_quote(&label)
+        );
     }
     for block in flow.blocks() {
         for (target, edge) in flow.successors(block.id.as_str()) {
@@ -99,5 +122,10 @@ pub fn to_dot(flow: &Flow) -> String {
 }
 
 fn dot_quote(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+    format!(
+        "\"{}\"",
+        text.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
 }

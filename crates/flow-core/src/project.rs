@@ -41,14 +41,28 @@ pub fn link(files: Vec<LoadedFile>) -> (Project, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut owners: Vec<(String, String)> = Vec::new();
     for file in files {
-        diagnostics.extend(file.loaded.diagnostics.into_iter().map(|d| in_file(d, &file.file)));
+        diagnostics.extend(
+            file.loaded
+                .diagnostics
+                .into_iter()
+                .map(|d| in_file(d, &file.file)),
+        );
         let Some(flow) = file.loaded.flow else {
             continue;
         };
         if project.flows.contains_key(flow.id()) {
-            let first = owners.iter().find(|(bot, _)| bot == flow.id()).map(|(_, f)| f.clone()).unwrap_or_default();
-            let diagnostic = Diagnostic::new(Problem::DuplicateBot(flow.id().to_owned()), crate::yaml::Span::new(1, 1))
-                .with_help(Some(format!("`{first}` already defines it; give each bot its own `bot:` id")));
+            let first = owners
+                .iter()
+                .find(|(bot, _)| bot == flow.id())
+                .map(|(_, f)| f.clone())
+                .unwrap_or_default();
+            let diagnostic = Diagnostic::new(
+                Problem::DuplicateBot(flow.id().to_owned()),
+                crate::yaml::Span::new(1, 1),
+            )
+            .with_help(Some(format!(
+                "`{first}` already defines it; give each bot its own `bot:` id"
+            )));
             diagnostics.push(in_file(diagnostic, &file.file));
             continue;
         }
@@ -57,7 +71,11 @@ pub fn link(files: Vec<LoadedFile>) -> (Project, Vec<Diagnostic>) {
     }
     for (bot, file) in &owners {
         let flow = &project.flows[bot];
-        diagnostics.extend(check_jumps(&project, flow).into_iter().map(|d| in_file(d, file)));
+        diagnostics.extend(
+            check_jumps(&project, flow)
+                .into_iter()
+                .map(|d| in_file(d, file)),
+        );
     }
     crate::diagnostic::sort(&mut diagnostics);
     (project, diagnostics)
@@ -79,16 +97,28 @@ pub fn check_jumps(project: &Project, flow: &Flow) -> Vec<Diagnostic> {
             let help = suggest::did_you_mean(&jump.bot, project.flows.keys().map(String::as_str));
             let diagnostic = Diagnostic::new(Problem::UnknownBot(jump.bot.clone()), jump.bot_span)
                 .in_block(Some(block.id.as_str()))
-                .with_help(help.or_else(|| Some("put that bot's file in the same folder".to_owned())));
+                .with_help(
+                    help.or_else(|| Some("put that bot's file in the same folder".to_owned())),
+                );
             diagnostics.push(diagnostic);
             continue;
         };
         if let Some(target_block) = &jump.block {
             if target.block(target_block.as_str()).is_none() {
-                let problem = Problem::UnknownJumpBlock { bot: jump.bot.clone(), block: target_block.to_string() };
-                let help = suggest::did_you_mean(target_block.as_str(), target.blocks().map(|b| b.id.as_str()));
+                let problem = Problem::UnknownJumpBlock {
+                    bot: jump.bot.clone(),
+                    block: target_block.to_string(),
+                };
+                let help = suggest::did_you_mean(
+                    target_block.as_str(),
+                    target.blocks().map(|b| b.id.as_str()),
+                );
                 let span = jump.block_span.unwrap_or(jump.bot_span);
-                diagnostics.push(Diagnostic::new(problem, span).in_block(Some(block.id.as_str())).with_help(help));
+                diagnostics.push(
+                    Diagnostic::new(problem, span)
+                        .in_block(Some(block.id.as_str()))
+                        .with_help(help),
+                );
             }
         }
     }

@@ -1,7 +1,10 @@
 //! "Did you mean" suggestions and lists of expected keys for error messages.
 
 /// The closest candidate to a misspelled `word`, as help text: "did you mean `next`?".
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     closest(word, candidates).map(|best| format!("did you mean `{best}`?"))
 }
 
@@ -10,7 +13,12 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let word_lower = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|candidate| (similarity(&word_lower, &candidate.to_lowercase()), candidate))
+        .map(|candidate| {
+            (
+                similarity(&word_lower, &candidate.to_lowercase()),
+                candidate,
+            )
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
@@ -49,7 +57,11 @@ pub fn article(word: &str) -> &'static str {
 
 /// `a`, `b`, `c`.
 pub fn backticked(words: &[&str]) -> String {
-    words.iter().map(|word| format!("`{word}`")).collect::<Vec<_>>().join(", ")
+    words
+        .iter()
+        .map(|word| format!("`{word}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -58,8 +70,14 @@ mod tests {
 
     #[test]
     fn suggests_close_key() {
-        assert_eq!(did_you_mean("nxt", ["next", "message"]).as_deref(), Some("did you mean `next`?"));
-        assert_eq!(did_you_mean("list_prodcts", ["list_products", "pick"]).as_deref(), Some("did you mean `list_products`?"));
+        assert_eq!(
+            did_you_mean("nxt", ["next", "message"]).as_deref(),
+            Some("did you mean `next`?")
+        );
+        assert_eq!(
+            did_you_mean("list_prodcts", ["list_products", "pick"]).as_deref(),
+            Some("did you mean `list_products`?")
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use petgraph::visit::{Bfs, EdgeRef};
 use crate::compile::fits_type;
 use crate::compile::reader::Reporter;
 use crate::diagnostic::Problem;
-use crate::flow::{BlockId, BlockKind, Flow, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES};
+use crate::flow::{
+    BlockId, BlockKind, Flow, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES,
+};
 use crate::template::Template;
 use crate::yaml::{Node, NodeValue};
 
@@ -21,7 +23,12 @@ pub(crate) type BlockNode<'n> = (BlockId, &'n Node, &'n Node);
 /// `graph_complete` is false when a block failed to compile or a target names no block: the
 /// graph then lacks edges, and reachability and loop warnings would be guesses that vanish
 /// once the errors are fixed, so those two checks wait for a complete graph.
-pub(crate) fn check(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode], graph_complete: bool) {
+pub(crate) fn check(
+    reporter: &mut Reporter,
+    flow: &Flow,
+    block_nodes: &[BlockNode],
+    graph_complete: bool,
+) {
     if graph_complete {
         check_reachable(reporter, flow);
         check_endless_loops(reporter, flow);
@@ -57,22 +64,31 @@ fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
     for component in petgraph::algo::tarjan_scc(&flow.graph) {
         let members: HashSet<_> = component.iter().copied().collect();
         let is_cycle = component.len() > 1
-            || flow.graph.edges(component[0]).any(|edge| edge.target() == component[0]);
+            || flow
+                .graph
+                .edges(component[0])
+                .any(|edge| edge.target() == component[0]);
         if !is_cycle {
             continue;
         }
-        let waits = component
-            .iter()
-            .any(|&index| flow.block(flow.graph[index].as_str()).is_some_and(|block| block.kind.waits()));
-        let leaves = component
-            .iter()
-            .any(|&index| flow.graph.edges(index).any(|edge| !members.contains(&edge.target())));
+        let waits = component.iter().any(|&index| {
+            flow.block(flow.graph[index].as_str())
+                .is_some_and(|block| block.kind.waits())
+        });
+        let leaves = component.iter().any(|&index| {
+            flow.graph
+                .edges(index)
+                .any(|edge| !members.contains(&edge.target()))
+        });
         if waits || leaves {
             continue;
         }
         let mut ids: Vec<&BlockId> = component.iter().map(|&index| &flow.graph[index]).collect();
         ids.sort_by_key(|id| flow.blocks.get_index_of(id.as_str()));
-        let first = flow.block(ids[0].as_str()).map(|block| block.span).unwrap_or_default();
+        let first = flow
+            .block(ids[0].as_str())
+            .map(|block| block.span)
+            .unwrap_or_default();
         let names: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
         reporter.block = Some(ids[0].to_string());
         reporter.report_with_help(
@@ -95,8 +111,12 @@ fn assigned_variables(flow: &Flow) -> HashSet<&str> {
                 assigned.extend(webhook.save.iter().map(|save| save.to.as_str()));
                 assigned.insert(webhook.failure_variable());
             }
-            BlockKind::Set(set) => assigned.extend(set.assignments.iter().map(|(name, _)| name.as_str())),
-            BlockKind::Jump(jump) => assigned.extend(jump.save.iter().map(|(_, parent)| parent.as_str())),
+            BlockKind::Set(set) => {
+                assigned.extend(set.assignments.iter().map(|(name, _)| name.as_str()))
+            }
+            BlockKind::Jump(jump) => {
+                assigned.extend(jump.save.iter().map(|(_, parent)| parent.as_str()))
+            }
             _ => {}
         }
     }
@@ -108,7 +128,9 @@ fn assigned_variables(flow: &Flow) -> HashSet<&str> {
 fn assigned_in_yaml<'n>(node: &'n Node, assigned: &mut HashSet<&'n str>) {
     match &node.value {
         NodeValue::Scalar(..) => {}
-        NodeValue::Seq(items) => items.iter().for_each(|item| assigned_in_yaml(item, assigned)),
+        NodeValue::Seq(items) => items
+            .iter()
+            .for_each(|item| assigned_in_yaml(item, assigned)),
         NodeValue::Map(entries) => {
             for (key, value) in entries {
                 match (key.as_scalar(), &value.value) {
@@ -116,10 +138,18 @@ fn assigned_in_yaml<'n>(node: &'n Node, assigned: &mut HashSet<&'n str>) {
                         assigned.insert(name.trim());
                     }
                     (Some("set"), NodeValue::Map(set)) => {
-                        assigned.extend(set.iter().filter_map(|(name, _)| name.as_scalar()).map(str::trim));
+                        assigned.extend(
+                            set.iter()
+                                .filter_map(|(name, _)| name.as_scalar())
+                                .map(str::trim),
+                        );
                     }
                     (Some("save"), NodeValue::Map(save)) => {
-                        assigned.extend(save.iter().filter_map(|(_, name)| name.as_scalar()).map(str::trim));
+                        assigned.extend(
+                            save.iter()
+                                .filter_map(|(_, name)| name.as_scalar())
+                                .map(str::trim),
+                        );
                     }
                     _ => {}
                 }
@@ -158,9 +188,30 @@ type Read<'n> = (String, &'n Node, usize);
 /// Keys whose values are names, paths, patterns or literal values, never templates: a `{{`
 /// there is another problem (reported when the block compiles), not a read.
 const NOT_TEMPLATES: &[&str] = &[
-    "save_to", "to", "failure", "path", "default", "save", "pattern", "expect", "method", "content_type", "timeout",
-    "accept_status", "attempts", "restart", "return", "case_sensitive", "bot", "block", "team", "next", "on_failure",
-    "on_invalid", "on_timeout", "else",
+    "save_to",
+    "to",
+    "failure",
+    "path",
+    "default",
+    "save",
+    "pattern",
+    "expect",
+    "method",
+    "content_type",
+    "timeout",
+    "accept_status",
+    "attempts",
+    "restart",
+    "return",
+    "case_sensitive",
+    "bot",
+    "block",
+    "team",
+    "next",
+    "on_failure",
+    "on_invalid",
+    "on_timeout",
+    "else",
 ];
 
 /// Keys under which every string is a template, whatever its key: request parts and values.
@@ -189,7 +240,9 @@ fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
             }
         }
         NodeValue::Scalar(..) => {}
-        NodeValue::Seq(items) => items.iter().for_each(|item| collect_reads(item, place, reads)),
+        NodeValue::Seq(items) => items
+            .iter()
+            .for_each(|item| collect_reads(item, place, reads)),
         NodeValue::Map(entries) => {
             for (key, value) in entries {
                 let key = key.as_scalar().unwrap_or_default();
@@ -197,8 +250,13 @@ fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
                     (Place::Data, _) => collect_reads(value, place, reads),
                     (Place::Choice, "var") => {
                         // A `var` that is not a name (`{{size}}`) is an error of its own.
-                        let name = value.as_scalar().and_then(|text| text.split(['.', '[']).next()).map(str::trim);
-                        if let Some(name) = name.filter(|name| crate::compile::reader::is_variable_name(name)) {
+                        let name = value
+                            .as_scalar()
+                            .and_then(|text| text.split(['.', '[']).next())
+                            .map(str::trim);
+                        if let Some(name) =
+                            name.filter(|name| crate::compile::reader::is_variable_name(name))
+                        {
                             reads.push((name.to_owned(), value, 0));
                         }
                     }
@@ -215,7 +273,10 @@ fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
 /// The node under a chain of mapping keys.
 fn find<'n>(node: &'n Node, keys: &[&str]) -> Option<&'n Node> {
     keys.iter().try_fold(node, |node, key| {
-        node.as_map()?.iter().find(|(k, _)| k.as_scalar() == Some(key)).map(|(_, value)| value)
+        node.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_scalar() == Some(key))
+            .map(|(_, value)| value)
     })
 }
 
@@ -225,7 +286,8 @@ fn declared_type(flow: &Flow, name: &str) -> Option<VarType> {
 
 fn check_list_saves(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
     for (id, _, body) in block_nodes {
-        let Some(BlockKind::Webhook(webhook)) = flow.block(id.as_str()).map(|block| &block.kind) else {
+        let Some(BlockKind::Webhook(webhook)) = flow.block(id.as_str()).map(|block| &block.kind)
+        else {
             continue;
         };
         let save_nodes = match find(body, &["webhook", "save"]).map(|node| &node.value) {
@@ -235,7 +297,8 @@ fn check_list_saves(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNo
         reporter.block = Some(id.to_string());
         for (save, node) in webhook.save.iter().zip(save_nodes) {
             let declared = declared_type(flow, &save.to);
-            let Some(declared) = declared.filter(|t| !matches!(t, VarType::List | VarType::Object)) else {
+            let Some(declared) = declared.filter(|t| !matches!(t, VarType::List | VarType::Object))
+            else {
                 continue;
             };
             if save.path.yields_list() {
@@ -259,7 +322,9 @@ fn check_set_types(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNod
         let Some(BlockKind::Set(set)) = flow.block(id.as_str()).map(|block| &block.kind) else {
             continue;
         };
-        let entries = find(body, &["set"]).and_then(Node::as_map).unwrap_or_default();
+        let entries = find(body, &["set"])
+            .and_then(Node::as_map)
+            .unwrap_or_default();
         reporter.block = Some(id.to_string());
         for (name, operation) in &set.assignments {
             let Some(declared) = declared_type(flow, name) else {
@@ -270,17 +335,35 @@ fn check_set_types(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNod
             }
             // The value, or the operation's key inside it; found by name, since the
             // assignments skip what failed or repeated.
-            let value = entries.iter().find(|(key, _)| key.as_scalar().map(str::trim) == Some(name)).map(|(_, value)| value);
-            let span = value.map(|value| value.as_map().and_then(|op| op.first()).map_or(value.span, |(key, _)| key.span));
+            let value = entries
+                .iter()
+                .find(|(key, _)| key.as_scalar().map(str::trim) == Some(name))
+                .map(|(_, value)| value);
+            let span = value.map(|value| {
+                value
+                    .as_map()
+                    .and_then(|op| op.first())
+                    .map_or(value.span, |(key, _)| key.span)
+            });
             let (what, help) = match operation {
                 SetOperation::Assign(value) => (
                     assigned_kind(value).to_owned(),
-                    format!("assign {}, or declare `{name}` with another type", crate::compile::type_described(declared)),
+                    format!(
+                        "assign {}, or declare `{name}` with another type",
+                        crate::compile::type_described(declared)
+                    ),
                 ),
-                _ => (format!("`{}`", operation.name()), operations_for(declared).to_owned()),
+                _ => (
+                    format!("`{}`", operation.name()),
+                    operations_for(declared).to_owned(),
+                ),
             };
             reporter.report_with_help(
-                Problem::SetTypeMismatch { operation: what, variable: name.clone(), declared: declared.name() },
+                Problem::SetTypeMismatch {
+                    operation: what,
+                    variable: name.clone(),
+                    declared: declared.name(),
+                },
                 span.unwrap_or_default(),
                 Some(help),
             );
@@ -291,13 +374,18 @@ fn check_set_types(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNod
 /// True when `operation` may be applied to a variable declared as `declared`.
 fn fits_operation(declared: VarType, operation: &SetOperation) -> bool {
     match operation {
-        SetOperation::Add(_) | SetOperation::Subtract(_) | SetOperation::Multiply(_) | SetOperation::Divide(_) => {
-            declared == VarType::Number
-        }
+        SetOperation::Add(_)
+        | SetOperation::Subtract(_)
+        | SetOperation::Multiply(_)
+        | SetOperation::Divide(_) => declared == VarType::Number,
         SetOperation::Append(_) => declared == VarType::Text,
-        SetOperation::Push(_) | SetOperation::Remove(_) | SetOperation::Clear => declared == VarType::List,
+        SetOperation::Push(_) | SetOperation::Remove(_) | SetOperation::Clear => {
+            declared == VarType::List
+        }
         SetOperation::Assign(ValueTemplate::Literal(value)) => fits_type(declared, value),
-        SetOperation::Assign(ValueTemplate::List(_)) => matches!(declared, VarType::List | VarType::Object),
+        SetOperation::Assign(ValueTemplate::List(_)) => {
+            matches!(declared, VarType::List | VarType::Object)
+        }
         SetOperation::Assign(ValueTemplate::Object(_)) => declared == VarType::Object,
         SetOperation::Assign(ValueTemplate::Text(_)) => true,
     }
@@ -307,7 +395,9 @@ fn fits_operation(declared: VarType, operation: &SetOperation) -> bool {
 fn assigned_kind(value: &ValueTemplate) -> &'static str {
     match value {
         ValueTemplate::Literal(serde_json::Value::Array(_)) | ValueTemplate::List(_) => "a list",
-        ValueTemplate::Literal(serde_json::Value::Object(_)) | ValueTemplate::Object(_) => "an object",
+        ValueTemplate::Literal(serde_json::Value::Object(_)) | ValueTemplate::Object(_) => {
+            "an object"
+        }
         ValueTemplate::Literal(serde_json::Value::Number(_)) => "a number",
         ValueTemplate::Literal(serde_json::Value::Bool(_)) => "a boolean",
         ValueTemplate::Literal(serde_json::Value::Null) => "nothing (null)",

@@ -259,7 +259,10 @@ impl TreeBuilder {
                     // An empty value (`next:` and nothing after it) has no position of its own:
                     // the scanner marks where the next token starts, often lines below.
                     let node = match is_empty_plain(&node) {
-                        true => Node { span: key.span, ..node },
+                        true => Node {
+                            span: key.span,
+                            ..node
+                        },
                         false => node,
                     };
                     entries.push((key, node));
@@ -285,7 +288,9 @@ impl MarkedEventReceiver for TreeBuilder {
                 };
                 self.push_node(node, anchor);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push((Open::Seq(span, Vec::new()), anchor)),
+            Event::SequenceStart(anchor, _) => {
+                self.stack.push((Open::Seq(span, Vec::new()), anchor))
+            }
             Event::MappingStart(anchor, _) => {
                 self.stack.push((Open::Map(span, Vec::new(), None), anchor))
             }
@@ -308,7 +313,11 @@ impl MarkedEventReceiver for TreeBuilder {
             Event::Alias(anchor) => match self.anchors.get(&anchor).cloned() {
                 Some(node) => self.push_node(Node { span, ..node }, 0),
                 None => {
-                    self.error.get_or_insert(errors::explain("", span, "alias to an unknown anchor"));
+                    self.error.get_or_insert(errors::explain(
+                        "",
+                        span,
+                        "alias to an unknown anchor",
+                    ));
                 }
             },
             Event::DocumentStart if self.root.is_some() => {

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use crate::diagnostic::Problem;
 use crate::flow::{
-    BlockId, BlockKind, Body, Edge, End, EventBlock, Expect, Handoff, Jump, Message, Method, Options, Question,
-    Save, SetBlock, SetOperation, Sleep, Wait, Webhook,
+    BlockId, BlockKind, Body, Edge, End, EventBlock, Expect, Handoff, Jump, Message, Method,
+    Options, Question, Save, SetBlock, SetOperation, Sleep, Wait, Webhook,
 };
 use crate::suggest;
 use crate::yaml::{Node, NodeValue};
@@ -18,7 +18,16 @@ fn sibling_keys(kind: &str) -> &'static [&'static str] {
     match kind {
         "message" | "set" | "jump" | "sleep" | "event" => &["next"],
         "question" => &[
-            "save_to", "options", "expect", "pattern", "retry", "attempts", "on_invalid", "timeout", "on_timeout", "next",
+            "save_to",
+            "options",
+            "expect",
+            "pattern",
+            "retry",
+            "attempts",
+            "on_invalid",
+            "timeout",
+            "on_timeout",
+            "next",
         ],
         "wait" => &["next", "on_timeout"],
         "webhook" => &["next", "on_failure"],
@@ -62,7 +71,13 @@ pub(crate) fn read_block(
     let (siblings_ok, meant) = check_siblings(reporter, kind, &block);
     block.add_meant(meant);
     let value = block.get(kind)?;
-    let mut links = Links { reporter_block: id.clone(), block: &block, targets, missing: false, unreadable: false };
+    let mut links = Links {
+        reporter_block: id.clone(),
+        block: &block,
+        targets,
+        missing: false,
+        unreadable: false,
+    };
     let kind_key = block.key_node(kind).unwrap_or(key);
     let read = match kind {
         "message" => read_message(reporter, value, &mut links),
@@ -94,20 +109,37 @@ pub(crate) fn read_block(
 }
 
 /// The one kind key of a block; `None` after reporting a block with none or several.
-fn read_kind_key<'n>(reporter: &mut Reporter, id: &BlockId, key: &Node, block: &Fields<'n>) -> Option<&'n str> {
-    let kinds: Vec<&str> = block.iter().map(|(key, ..)| key).filter(|key| BLOCK_KINDS.contains(key)).collect();
+fn read_kind_key<'n>(
+    reporter: &mut Reporter,
+    id: &BlockId,
+    key: &Node,
+    block: &Fields<'n>,
+) -> Option<&'n str> {
+    let kinds: Vec<&str> = block
+        .iter()
+        .map(|(key, ..)| key)
+        .filter(|key| BLOCK_KINDS.contains(key))
+        .collect();
     match kinds.as_slice() {
         [kind] => Some(*kind),
         [] => {
             // A misspelt kind key is the likeliest cause: point at it.
-            let misspelt = block
-                .iter()
-                .find_map(|(name, key_node, _)| Some((suggest::closest(name, BLOCK_KINDS.iter().copied())?, key_node)));
-            let problem = Problem::NoKind { block: id.to_string(), kinds: suggest::backticked(BLOCK_KINDS) };
+            let misspelt = block.iter().find_map(|(name, key_node, _)| {
+                Some((
+                    suggest::closest(name, BLOCK_KINDS.iter().copied())?,
+                    key_node,
+                ))
+            });
+            let problem = Problem::NoKind {
+                block: id.to_string(),
+                kinds: suggest::backticked(BLOCK_KINDS),
+            };
             match misspelt {
-                Some((kind, key_node)) => {
-                    reporter.report_with_help(problem, key_node.span, Some(format!("did you mean `{kind}`?")))
-                }
+                Some((kind, key_node)) => reporter.report_with_help(
+                    problem,
+                    key_node.span,
+                    Some(format!("did you mean `{kind}`?")),
+                ),
                 None => reporter.report(problem, key.span),
             }
             None
@@ -136,11 +168,16 @@ fn check_siblings(reporter: &mut Reporter, kind: &str, block: &Fields) -> (bool,
     for (key, key_node, _) in block.iter() {
         if key != kind && !allowed.contains(&key) {
             let place = match allowed {
-                [] => format!("{} `{kind}` block, which takes no keys beside `{kind}:`", suggest::article(kind)),
+                [] => format!(
+                    "{} `{kind}` block, which takes no keys beside `{kind}:`",
+                    suggest::article(kind)
+                ),
                 _ => format!("{} `{kind}` block", suggest::article(kind)),
             };
             let elsewhere = sibling_elsewhere(kind, key, block.get(kind));
-            meant.extend(reader::report_unknown_key(reporter, key_node, key, &place, allowed, elsewhere));
+            meant.extend(reader::report_unknown_key(
+                reporter, key_node, key, &place, allowed, elsewhere,
+            ));
             ok = false;
         }
     }
@@ -151,13 +188,20 @@ fn check_siblings(reporter: &mut Reporter, kind: &str, block: &Fields) -> (bool,
 fn sibling_elsewhere(kind: &str, key: &str, value: Option<&Node>) -> Option<String> {
     let ends = matches!(kind, "end" | "handoff");
     if key == "next" && ends {
-        return Some(format!("{} `{kind}` finishes the conversation, so it has no `next`: remove it", suggest::article(kind)));
+        return Some(format!(
+            "{} `{kind}` finishes the conversation, so it has no `next`: remove it",
+            suggest::article(kind)
+        ));
     }
     if key == "next" && kind == "choice" {
         return Some("a `choice` goes on through its branches: give the branch `next`, or add `- else: <block id>`".to_owned());
     }
     if TARGET_KEYS.contains(&key) {
-        let targets: Vec<&str> = sibling_keys(kind).iter().copied().filter(|k| TARGET_KEYS.contains(k)).collect();
+        let targets: Vec<&str> = sibling_keys(kind)
+            .iter()
+            .copied()
+            .filter(|k| TARGET_KEYS.contains(k))
+            .collect();
         return Some(format!(
             "{} `{kind}` block goes on with {} only",
             suggest::article(kind),
@@ -174,7 +218,12 @@ fn sibling_elsewhere(kind: &str, key: &str, value: Option<&Node>) -> Option<Stri
 }
 
 /// Reads the mapping under a kind key, pointing a target written there to its place beside it.
-fn kind_fields<'n>(reporter: &mut Reporter, value: &'n Node, kind: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+fn kind_fields<'n>(
+    reporter: &mut Reporter,
+    value: &'n Node,
+    kind: &str,
+    allowed: &[&str],
+) -> Option<Fields<'n>> {
     if value.as_map().is_none() {
         let example = match kind {
             "webhook" => "url: https://...",
@@ -184,21 +233,32 @@ fn kind_fields<'n>(reporter: &mut Reporter, value: &'n Node, kind: &str, allowed
             _ => "message: <text>",
         };
         reporter.report_with_help(
-            Problem::WrongType(format!("`{kind}` must be a mapping, found {}", value.describe())),
+            Problem::WrongType(format!(
+                "`{kind}` must be a mapping, found {}",
+                value.describe()
+            )),
             value.span,
-            Some(format!("write its keys under `{kind}:`, such as `{example}`, one per line")),
+            Some(format!(
+                "write its keys under `{kind}:`, such as `{example}`, one per line"
+            )),
         );
         return None;
     }
     let elsewhere = |key: &str| {
-        TARGET_KEYS.contains(&key).then(|| format!("`{key}` goes beside `{kind}:`, not under it"))
+        TARGET_KEYS
+            .contains(&key)
+            .then(|| format!("`{key}` goes beside `{kind}:`, not under it"))
     };
     reader::fields_or_elsewhere(reporter, value, &format!("`{kind}`"), allowed, &elsewhere)
 }
 
 /// True when `node` is a mapping with `key`.
 fn has_key(node: &Node, key: &str) -> bool {
-    node.as_map().is_some_and(|entries| entries.iter().any(|(name, _)| name.as_scalar() == Some(key)))
+    node.as_map().is_some_and(|entries| {
+        entries
+            .iter()
+            .any(|(name, _)| name.as_scalar() == Some(key))
+    })
 }
 
 /// The targets beside a block's kind key.
@@ -256,11 +316,17 @@ fn read_question(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Op
     let block = links.block;
     let next = links.next(reporter);
     let text = reader::template(reporter, value, "the question", false);
-    let save_to = block.get("save_to").and_then(|node| reader::variable_name(reporter, node, "`save_to`"));
-    let options = block.get("options").and_then(|node| read_options(reporter, node));
+    let save_to = block
+        .get("save_to")
+        .and_then(|node| reader::variable_name(reporter, node, "`save_to`"));
+    let options = block
+        .get("options")
+        .and_then(|node| read_options(reporter, node));
     // Whether `options` is written, not whether it could be read: its own error says the rest.
     let expect = read_expect(reporter, block, block.mentions("options"));
-    let retry = block.get("retry").and_then(|node| reader::template(reporter, node, "`retry`", false));
+    let retry = block
+        .get("retry")
+        .and_then(|node| reader::template(reporter, node, "`retry`", false));
     let attempts = block
         .get("attempts")
         .and_then(|node| reader::whole_number(reporter, node, "`attempts`", 1..=1000))
@@ -296,10 +362,14 @@ fn pair_required(reporter: &mut Reporter, block: &Fields, first: &str, second: &
 }
 
 fn read_timeout(reporter: &mut Reporter, links: &mut Links) -> (Option<Duration>, Option<BlockId>) {
-    let timeout = links
-        .block
-        .get("timeout")
-        .and_then(|node| reader::duration(reporter, node, "`timeout`", Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600)));
+    let timeout = links.block.get("timeout").and_then(|node| {
+        reader::duration(
+            reporter,
+            node,
+            "`timeout`",
+            Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600),
+        )
+    });
     let on_timeout = links.optional(reporter, "on_timeout", Edge::OnTimeout);
     pair_required(reporter, links.block, "timeout", "on_timeout");
     (timeout, on_timeout)
@@ -323,7 +393,11 @@ fn read_options(reporter: &mut Reporter, node: &Node) -> Option<Options> {
             (options.len() == items.len()).then_some(Options::List(options))
         }
         NodeValue::Map(_) => {
-            reporter.wrong_type(node, "`options`", "a list, or one list variable such as \"{{titles}}\"");
+            reporter.wrong_type(
+                node,
+                "`options`",
+                "a list, or one list variable such as \"{{titles}}\"",
+            );
             None
         }
         NodeValue::Scalar(..) => {
@@ -331,8 +405,16 @@ fn read_options(reporter: &mut Reporter, node: &Node) -> Option<Options> {
             if reader::single_variable(&template) {
                 Some(Options::Variable(template))
             } else {
-                let help = format!("write the options as a list: `options: [{}]`", template.source());
-                reporter.wrong_type_with_help(node, "`options`", "a list, or one list variable such as \"{{titles}}\"", Some(help));
+                let help = format!(
+                    "write the options as a list: `options: [{}]`",
+                    template.source()
+                );
+                reporter.wrong_type_with_help(
+                    node,
+                    "`options`",
+                    "a list, or one list variable such as \"{{titles}}\"",
+                    Some(help),
+                );
                 None
             }
         }
@@ -343,14 +425,21 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
     let pattern = block.get("pattern");
     let Some(node) = block.get("expect") else {
         // A misspelt `expect` was reported already, with a did-you-mean.
-        if let Some(pattern) = block.key_node("pattern").filter(|_| !block.mentions("expect")) {
+        if let Some(pattern) = block
+            .key_node("pattern")
+            .filter(|_| !block.mentions("expect"))
+        {
             reporter.report_with_help(
                 Problem::MissingKey("`pattern` needs `expect: regex` beside it".to_owned()),
                 pattern.span,
                 Some("add `expect: regex`".to_owned()),
             );
         }
-        return Some(if has_options { Expect::Option } else { Expect::Text });
+        return Some(if has_options {
+            Expect::Option
+        } else {
+            Expect::Text
+        });
     };
     let name = reader::text(reporter, node, "`expect`")?;
     let expect = match name {
@@ -376,7 +465,10 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
         }
         _ => {
             reporter.report_with_help(
-                Problem::BadValue(format!("unknown `expect` value `{name}` (expected one of {})", suggest::backticked(EXPECTS))),
+                Problem::BadValue(format!(
+                    "unknown `expect` value `{name}` (expected one of {})",
+                    suggest::backticked(EXPECTS)
+                )),
                 node.span,
                 suggest::did_you_mean(name, EXPECTS.iter().copied()),
             );
@@ -392,7 +484,10 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
         return None;
     }
     if pattern.is_some() && !matches!(expect, Expect::Regex(_)) {
-        reporter.report(Problem::BadValue("`pattern` is only used with `expect: regex`".to_owned()), node.span);
+        reporter.report(
+            Problem::BadValue("`pattern` is only used with `expect: regex`".to_owned()),
+            node.span,
+        );
     }
     Some(expect)
 }
@@ -400,10 +495,20 @@ fn read_expect(reporter: &mut Reporter, block: &Fields, has_options: bool) -> Op
 fn read_wait(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<BlockKind> {
     let next = links.next(reporter);
     let on_timeout = links.optional(reporter, "on_timeout", Edge::OnTimeout);
-    let mut wait = Wait { save_to: None, timeout: None, on_timeout, next };
+    let mut wait = Wait {
+        save_to: None,
+        timeout: None,
+        on_timeout,
+        next,
+    };
     if value.is_null() {
         if let Some(key) = links.block.key_node("on_timeout") {
-            report_wait_pair(reporter, key, "`on_timeout` needs a `timeout` under `wait:`", "add `timeout: <duration>` under `wait:`, or remove `on_timeout`");
+            report_wait_pair(
+                reporter,
+                key,
+                "`on_timeout` needs a `timeout` under `wait:`",
+                "add `timeout: <duration>` under `wait:`, or remove `on_timeout`",
+            );
         }
         return Some(BlockKind::Wait(wait));
     }
@@ -412,9 +517,14 @@ fn read_wait(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option
         .get("save_to")
         .and_then(|node| reader::variable_name(reporter, node, "`save_to`"))
         .map(str::to_owned);
-    wait.timeout = keys
-        .get("timeout")
-        .and_then(|node| reader::duration(reporter, node, "`timeout`", Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600)));
+    wait.timeout = keys.get("timeout").and_then(|node| {
+        reader::duration(
+            reporter,
+            node,
+            "`timeout`",
+            Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600),
+        )
+    });
     // The pair is judged on the keys written, not on their values: a bad duration is its own error.
     let has_on_timeout = links.block.mentions("on_timeout") || keys.mentions("on_timeout");
     match (keys.key_node("timeout"), links.block.key_node("on_timeout")) {
@@ -437,21 +547,42 @@ fn read_wait(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option
 
 /// Reports half of the `timeout` (under `wait:`) and `on_timeout` (beside it) pair.
 fn report_wait_pair(reporter: &mut Reporter, key: &Node, message: &str, help: &str) {
-    reporter.report_with_help(Problem::MissingKey(message.to_owned()), key.span, Some(help.to_owned()));
+    reporter.report_with_help(
+        Problem::MissingKey(message.to_owned()),
+        key.span,
+        Some(help.to_owned()),
+    );
 }
 
 const WEBHOOK_KEYS: &[&str] = &[
-    "method", "url", "query", "headers", "body", "save", "failure", "timeout", "accept_status",
+    "method",
+    "url",
+    "query",
+    "headers",
+    "body",
+    "save",
+    "failure",
+    "timeout",
+    "accept_status",
 ];
 
-fn read_webhook(reporter: &mut Reporter, kind_key: &Node, value: &Node, links: &mut Links) -> Option<BlockKind> {
+fn read_webhook(
+    reporter: &mut Reporter,
+    kind_key: &Node,
+    value: &Node,
+    links: &mut Links,
+) -> Option<BlockKind> {
     let next = links.next(reporter);
     let on_failure = links.optional(reporter, "on_failure", Edge::OnFailure);
     let keys = kind_fields(reporter, value, "webhook", WEBHOOK_KEYS)?;
     let method = read_method(reporter, &keys);
     let url = read_url(reporter, kind_key, &keys);
-    let query = keys.get("query").and_then(|node| read_pairs(reporter, node, "`query`", true));
-    let headers = keys.get("headers").and_then(|node| read_headers(reporter, node));
+    let query = keys
+        .get("query")
+        .and_then(|node| read_pairs(reporter, node, "`query`", true));
+    let headers = keys
+        .get("headers")
+        .and_then(|node| read_headers(reporter, node));
     // Every part is read even when one fails, so that all their problems are reported at once.
     let body = keys.get("body").map(|node| read_body(reporter, node));
     let save = keys.get("save").map(|node| read_saves(reporter, node));
@@ -459,10 +590,17 @@ fn read_webhook(reporter: &mut Reporter, kind_key: &Node, value: &Node, links: &
         .get("failure")
         .and_then(|node| reader::variable_name(reporter, node, "`failure`"))
         .map(str::to_owned);
-    let timeout = keys
-        .get("timeout")
-        .and_then(|node| reader::duration(reporter, node, "the webhook timeout", MIN_TIMEOUT..=MAX_TIMEOUT));
-    let accept_status = keys.get("accept_status").and_then(|node| read_accept_status(reporter, node));
+    let timeout = keys.get("timeout").and_then(|node| {
+        reader::duration(
+            reporter,
+            node,
+            "the webhook timeout",
+            MIN_TIMEOUT..=MAX_TIMEOUT,
+        )
+    });
+    let accept_status = keys
+        .get("accept_status")
+        .and_then(|node| read_accept_status(reporter, node));
     Some(BlockKind::Webhook(Webhook {
         method: method?,
         url: url?,
@@ -485,14 +623,20 @@ fn read_method(reporter: &mut Reporter, keys: &Fields) -> Option<Method> {
     let name = match node.as_scalar() {
         Some(name) if !name.trim().is_empty() => name,
         None => {
-            reporter.wrong_type(node, "the webhook's `method`", "one method, such as `GET` or `POST`");
+            reporter.wrong_type(
+                node,
+                "the webhook's `method`",
+                "one method, such as `GET` or `POST`",
+            );
             return None;
         }
         Some(_) => {
             reporter.report_with_help(
                 Problem::MissingParameter("the webhook's `method` is empty".to_owned()),
                 node.span,
-                Some("write a method such as `GET` or `POST`, or remove `method` for GET".to_owned()),
+                Some(
+                    "write a method such as `GET` or `POST`, or remove `method` for GET".to_owned(),
+                ),
             );
             return None;
         }
@@ -501,7 +645,10 @@ fn read_method(reporter: &mut Reporter, keys: &Fields) -> Option<Method> {
     if method.is_none() {
         let names: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
         reporter.report_with_help(
-            Problem::BadRequest(format!("unknown method `{name}` (expected one of {})", suggest::backticked(&names))),
+            Problem::BadRequest(format!(
+                "unknown method `{name}` (expected one of {})",
+                suggest::backticked(&names)
+            )),
             node.span,
             suggest::did_you_mean(name, names.iter().copied()),
         );
@@ -509,7 +656,11 @@ fn read_method(reporter: &mut Reporter, keys: &Fields) -> Option<Method> {
     method
 }
 
-fn read_url(reporter: &mut Reporter, kind_key: &Node, keys: &Fields) -> Option<crate::template::Template> {
+fn read_url(
+    reporter: &mut Reporter,
+    kind_key: &Node,
+    keys: &Fields,
+) -> Option<crate::template::Template> {
     let Some(node) = keys.get("url").filter(|node| !node.is_null()) else {
         // A misspelt `url` was reported already, with a did-you-mean.
         if keys.has("url") || !keys.mentions("url") {
@@ -550,14 +701,25 @@ fn url_problem(url: &crate::template::Template) -> Option<String> {
         None => "",
     };
     let lower = literal.trim_start().to_ascii_lowercase();
-    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
     match rest {
-        Some("") if url.parts().len() == 1 => Some(format!("the URL `{}` has no host", url.source())),
+        Some("") if url.parts().len() == 1 => {
+            Some(format!("the URL `{}` has no host", url.source()))
+        }
         Some(_) => None,
         None if lower.is_empty() => Some("the URL is empty".to_owned()),
         // A placeholder may still complete the scheme (`http{{s}}://`), but only that.
-        None if url.parts().len() > 1 && ("https://".starts_with(&lower) || "http://".starts_with(&lower)) => None,
-        None => Some(format!("the URL `{}` can never be valid: it is not http or https", url.source())),
+        None if url.parts().len() > 1
+            && ("https://".starts_with(&lower) || "http://".starts_with(&lower)) =>
+        {
+            None
+        }
+        None => Some(format!(
+            "the URL `{}` can never be valid: it is not http or https",
+            url.source()
+        )),
     }
 }
 
@@ -576,7 +738,9 @@ fn read_pairs(
             _ => vec![value],
         };
         for value in values {
-            if let Some(template) = reader::template(reporter, value, &format!("{what} `{name}`"), allow_secrets) {
+            if let Some(template) =
+                reader::template(reporter, value, &format!("{what} `{name}`"), allow_secrets)
+            {
                 pairs.push((name.to_owned(), template));
             }
         }
@@ -586,10 +750,16 @@ fn read_pairs(
 
 /// An HTTP token, as RFC 9110 defines a field name.
 fn is_header_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-fn read_headers(reporter: &mut Reporter, node: &Node) -> Option<Vec<(String, crate::template::Template)>> {
+fn read_headers(
+    reporter: &mut Reporter,
+    node: &Node,
+) -> Option<Vec<(String, crate::template::Template)>> {
     let entries = fields(reporter, node, "`headers`", &[])?;
     let mut headers = Vec::new();
     for (name, key, value) in entries.iter() {
@@ -597,7 +767,9 @@ fn read_headers(reporter: &mut Reporter, node: &Node) -> Option<Vec<(String, cra
             let dashed = name.trim().replace(char::is_whitespace, "-");
             let help = match is_header_name(&dashed) {
                 true => format!("a header name has no spaces; write it like `{dashed}`"),
-                false => "a header name is ASCII letters, digits and `-`, such as `X-Api-Key`".to_owned(),
+                false => {
+                    "a header name is ASCII letters, digits and `-`, such as `X-Api-Key`".to_owned()
+                }
             };
             reporter.report_with_help(
                 Problem::BadRequest(format!("`{name}` is not a valid header name")),
@@ -625,8 +797,17 @@ fn read_headers(reporter: &mut Reporter, node: &Node) -> Option<Vec<(String, cra
 const BODY_KINDS: &[&str] = &["json", "form", "text"];
 
 fn read_body(reporter: &mut Reporter, node: &Node) -> Option<Body> {
-    let keys = fields(reporter, node, "`body`", &["json", "form", "text", "content_type"])?;
-    let kinds: Vec<&str> = BODY_KINDS.iter().copied().filter(|key| keys.has(key)).collect();
+    let keys = fields(
+        reporter,
+        node,
+        "`body`",
+        &["json", "form", "text", "content_type"],
+    )?;
+    let kinds: Vec<&str> = BODY_KINDS
+        .iter()
+        .copied()
+        .filter(|key| keys.has(key))
+        .collect();
     match kinds.as_slice() {
         [_] => {}
         // A misspelt `jsn:` was reported already, with a did-you-mean.
@@ -657,8 +838,18 @@ fn read_body(reporter: &mut Reporter, node: &Node) -> Option<Body> {
         return None;
     }
     let body = match kinds[0] {
-        "json" => Body::Json(reader::value_template(reporter, keys.get("json")?, "the JSON body", true)?),
-        "form" => Body::Form(read_pairs(reporter, keys.get("form")?, "the form body", true)?),
+        "json" => Body::Json(reader::value_template(
+            reporter,
+            keys.get("json")?,
+            "the JSON body",
+            true,
+        )?),
+        "form" => Body::Form(read_pairs(
+            reporter,
+            keys.get("form")?,
+            "the form body",
+            true,
+        )?),
         _ => {
             let text = reader::template(reporter, keys.get("text")?, "the text body", true)?;
             let content_type = match keys.get("content_type") {
@@ -683,7 +874,8 @@ fn read_saves(reporter: &mut Reporter, node: &Node) -> Option<Vec<Save>> {
     let mut saves = Vec::new();
     let mut ok = true;
     for item in items {
-        let Some(keys) = fields(reporter, item, "a `save` entry", &["path", "to", "default"]) else {
+        let Some(keys) = fields(reporter, item, "a `save` entry", &["path", "to", "default"])
+        else {
             ok = false;
             continue;
         };
@@ -697,7 +889,10 @@ fn read_saves(reporter: &mut Reporter, node: &Node) -> Option<Vec<Save>> {
                 reporter.report_with_help(
                     Problem::MissingKey("a `save` entry has no `to`".to_owned()),
                     item.span,
-                    Some("add `to: <variable>`: the variable that receives what `path` picks".to_owned()),
+                    Some(
+                        "add `to: <variable>`: the variable that receives what `path` picks"
+                            .to_owned(),
+                    ),
                 );
             }
             ok = false;
@@ -706,14 +901,20 @@ fn read_saves(reporter: &mut Reporter, node: &Node) -> Option<Vec<Save>> {
         let to = reader::variable_name(reporter, to, "`to`");
         let default = keys.get("default").map(Node::to_json);
         match (path, to) {
-            (Some(path), Some(to)) => saves.push(Save { path, to: to.to_owned(), default }),
+            (Some(path), Some(to)) => saves.push(Save {
+                path,
+                to: to.to_owned(),
+                default,
+            }),
             _ => ok = false,
         }
     }
     ok.then_some(saves)
 }
 
-const SET_OPERATIONS: &[&str] = &["add", "subtract", "multiply", "divide", "append", "push", "remove", "clear"];
+const SET_OPERATIONS: &[&str] = &[
+    "add", "subtract", "multiply", "divide", "append", "push", "remove", "clear",
+];
 
 fn read_set(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<BlockKind> {
     let next = links.next(reporter);
@@ -723,7 +924,9 @@ fn read_set(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<
     for (key_name, key, node) in entries.iter() {
         if TARGET_KEYS.contains(&key_name) {
             reporter.report_with_help(
-                Problem::UnknownKey(format!("`{key_name}` under `set:` would assign a variable named `{key_name}`")),
+                Problem::UnknownKey(format!(
+                    "`{key_name}` under `set:` would assign a variable named `{key_name}`"
+                )),
                 key.span,
                 Some(format!("`{key_name}` goes beside `set:`, not under it")),
             );
@@ -751,14 +954,23 @@ fn read_set_operation(reporter: &mut Reporter, node: &Node) -> Option<SetOperati
             report_mixed_operation(reporter, entries);
             return None;
         }
-        _ => return Some(SetOperation::Assign(reader::value_template(reporter, node, "the value", false)?)),
+        _ => {
+            return Some(SetOperation::Assign(reader::value_template(
+                reporter,
+                node,
+                "the value",
+                false,
+            )?))
+        }
     };
     if name == "clear" {
         return match reader::boolean(reporter, operand, "`clear`")? {
             true => Some(SetOperation::Clear),
             false => {
                 reporter.report_with_help(
-                    Problem::BadValue("`clear` only takes `true`, which empties the list".to_owned()),
+                    Problem::BadValue(
+                        "`clear` only takes `true`, which empties the list".to_owned(),
+                    ),
                     operand.span,
                     Some("remove this line to leave the list as it is".to_owned()),
                 );
@@ -781,7 +993,10 @@ fn read_set_operation(reporter: &mut Reporter, node: &Node) -> Option<SetOperati
 /// Reports a mapping that has an operation key and other keys: neither one operation nor
 /// an object the author could mean (the schema refuses such objects too).
 fn report_mixed_operation(reporter: &mut Reporter, entries: &[(Node, Node)]) {
-    let names: Vec<&str> = entries.iter().filter_map(|(key, _)| key.as_scalar()).collect();
+    let names: Vec<&str> = entries
+        .iter()
+        .filter_map(|(key, _)| key.as_scalar())
+        .collect();
     reporter.report_with_help(
         Problem::BadValue(format!(
             "an operation is a mapping with exactly one key, found {} keys: {}",
@@ -795,7 +1010,12 @@ fn report_mixed_operation(reporter: &mut Reporter, entries: &[(Node, Node)]) {
 
 const JUMP_KEYS: &[&str] = &["bot", "block", "with", "return", "save"];
 
-fn read_jump(reporter: &mut Reporter, kind_key: &Node, value: &Node, links: &mut Links) -> Option<BlockKind> {
+fn read_jump(
+    reporter: &mut Reporter,
+    kind_key: &Node,
+    value: &Node,
+    links: &mut Links,
+) -> Option<BlockKind> {
     let keys = kind_fields(reporter, value, "jump", JUMP_KEYS)?;
     let return_after = match keys.get("return") {
         Some(node) => reader::boolean(reporter, node, "`return`"),
@@ -814,7 +1034,9 @@ fn read_jump(reporter: &mut Reporter, kind_key: &Node, value: &Node, links: &mut
         );
     }
     let bot = bot_node.and_then(|node| reader::text(reporter, node, "`bot`"));
-    let block = keys.get("block").map(|node| reader::text(reporter, node, "`block`"));
+    let block = keys
+        .get("block")
+        .map(|node| reader::text(reporter, node, "`block`"));
     let with = keys.get("with").map(|node| read_jump_with(reporter, node));
     let save = keys.get("save").map(|node| read_jump_save(reporter, node));
     Some(BlockKind::Jump(Jump {
@@ -830,7 +1052,10 @@ fn read_jump(reporter: &mut Reporter, kind_key: &Node, value: &Node, links: &mut
 }
 
 /// `with:`: values for the other bot's variables.
-fn read_jump_with(reporter: &mut Reporter, node: &Node) -> Option<Vec<(String, crate::flow::ValueTemplate)>> {
+fn read_jump_with(
+    reporter: &mut Reporter,
+    node: &Node,
+) -> Option<Vec<(String, crate::flow::ValueTemplate)>> {
     let mut with = Vec::new();
     let mut ok = true;
     for (_, key, value) in fields(reporter, node, "`with`", &[])?.iter() {
@@ -861,15 +1086,29 @@ fn read_jump_save(reporter: &mut Reporter, node: &Node) -> Option<Vec<(String, S
 
 fn read_sleep(reporter: &mut Reporter, value: &Node, links: &mut Links) -> Option<BlockKind> {
     let next = links.next(reporter);
-    let duration = reader::duration(reporter, value, "`sleep`", Duration::from_secs(1)..=Duration::from_secs(3600))?;
+    let duration = reader::duration(
+        reporter,
+        value,
+        "`sleep`",
+        Duration::from_secs(1)..=Duration::from_secs(3600),
+    )?;
     Some(BlockKind::Sleep(Sleep { duration, next }))
 }
 
-fn read_event(reporter: &mut Reporter, kind_key: &Node, value: &Node, links: &mut Links) -> Option<BlockKind> {
+fn read_event(
+    reporter: &mut Reporter,
+    kind_key: &Node,
+    value: &Node,
+    links: &mut Links,
+) -> Option<BlockKind> {
     let next = links.next(reporter);
     if value.as_scalar().is_some() {
         let name = reader::template(reporter, value, "the event name", false)?;
-        return Some(BlockKind::Event(EventBlock { name, data: None, next }));
+        return Some(BlockKind::Event(EventBlock {
+            name,
+            data: None,
+            next,
+        }));
     }
     let keys = kind_fields(reporter, value, "event", inner_keys("event"))?;
     let name_node = keys.get("name");
@@ -881,21 +1120,37 @@ fn read_event(reporter: &mut Reporter, kind_key: &Node, value: &Node, links: &mu
         );
     }
     let name = name_node.and_then(|node| reader::template(reporter, node, "the event name", false));
-    let data = keys.get("data").map(|node| reader::value_template(reporter, node, "the event data", false));
-    Some(BlockKind::Event(EventBlock { name: name?, data: data.map_or(Some(None), |data| data.map(Some))?, next }))
+    let data = keys
+        .get("data")
+        .map(|node| reader::value_template(reporter, node, "the event data", false));
+    Some(BlockKind::Event(EventBlock {
+        name: name?,
+        data: data.map_or(Some(None), |data| data.map(Some))?,
+        next,
+    }))
 }
 
 fn read_handoff(reporter: &mut Reporter, value: &Node) -> Option<BlockKind> {
     if value.is_null() {
-        return Some(BlockKind::Handoff(Handoff { message: None, team: None }));
+        return Some(BlockKind::Handoff(Handoff {
+            message: None,
+            team: None,
+        }));
     }
     if value.as_scalar().is_some() {
         let message = reader::template(reporter, value, "the handoff message", false)?;
-        return Some(BlockKind::Handoff(Handoff { message: Some(message), team: None }));
+        return Some(BlockKind::Handoff(Handoff {
+            message: Some(message),
+            team: None,
+        }));
     }
     let keys = kind_fields(reporter, value, "handoff", inner_keys("handoff"))?;
-    let message = keys.get("message").map(|node| reader::template(reporter, node, "the handoff message", false));
-    let team = keys.get("team").map(|node| reader::text(reporter, node, "`team`"));
+    let message = keys
+        .get("message")
+        .map(|node| reader::template(reporter, node, "the handoff message", false));
+    let team = keys
+        .get("team")
+        .map(|node| reader::text(reporter, node, "`team`"));
     Some(BlockKind::Handoff(Handoff {
         message: message.map_or(Some(None), |message| message.map(Some))?,
         team: team.map_or(Some(None), |team| team.map(|team| Some(team.to_owned())))?,
@@ -904,15 +1159,25 @@ fn read_handoff(reporter: &mut Reporter, value: &Node) -> Option<BlockKind> {
 
 fn read_end(reporter: &mut Reporter, value: &Node) -> Option<BlockKind> {
     if value.is_null() {
-        return Some(BlockKind::End(End { message: None, restart: false }));
+        return Some(BlockKind::End(End {
+            message: None,
+            restart: false,
+        }));
     }
     if value.as_scalar().is_some() {
         let message = reader::template(reporter, value, "the end message", false)?;
-        return Some(BlockKind::End(End { message: Some(message), restart: false }));
+        return Some(BlockKind::End(End {
+            message: Some(message),
+            restart: false,
+        }));
     }
     let keys = kind_fields(reporter, value, "end", inner_keys("end"))?;
-    let message = keys.get("message").map(|node| reader::template(reporter, node, "the end message", false));
-    let restart = keys.get("restart").map(|node| reader::boolean(reporter, node, "`restart`"));
+    let message = keys
+        .get("message")
+        .map(|node| reader::template(reporter, node, "the end message", false));
+    let restart = keys
+        .get("restart")
+        .map(|node| reader::boolean(reporter, node, "`restart`"));
     Some(BlockKind::End(End {
         message: message.map_or(Some(None), |message| message.map(Some))?,
         restart: restart.unwrap_or(Some(false))?,

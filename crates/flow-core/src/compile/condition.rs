@@ -1,7 +1,9 @@
 //! Reading `choice` blocks and their conditions.
 
 use crate::diagnostic::Problem;
-use crate::flow::{BlockId, BlockKind, Branch, Choice, Condition, Edge, IsCheck, Operator, Subject, ValueTemplate};
+use crate::flow::{
+    BlockId, BlockKind, Branch, Choice, Condition, Edge, IsCheck, Operator, Subject, ValueTemplate,
+};
 use crate::suggest;
 use crate::template::{Part, Template};
 use crate::yaml::{Node, NodeValue};
@@ -38,7 +40,10 @@ pub(crate) fn read_choice(
                 reporter.report_with_help(
                     Problem::BadValue("`else` stands alone in its branch".to_owned()),
                     keys.key_node("else").map_or(item.span, |key| key.span),
-                    Some("write `- else: <block id>` as a branch of its own, the last one".to_owned()),
+                    Some(
+                        "write `- else: <block id>` as a branch of its own, the last one"
+                            .to_owned(),
+                    ),
                 );
                 ok = false;
             }
@@ -82,25 +87,59 @@ pub(crate) fn read_choice(
         );
         return None;
     };
-    ok.then_some(BlockKind::Choice(Choice { branches, otherwise }))
+    ok.then_some(BlockKind::Choice(Choice {
+        branches,
+        otherwise,
+    }))
 }
 
-fn target(reporter: &mut Reporter, from: &BlockId, node: &Node, edge: Edge, targets: &mut Vec<TargetRef>) -> Option<BlockId> {
+fn target(
+    reporter: &mut Reporter,
+    from: &BlockId,
+    node: &Node,
+    edge: Edge,
+    targets: &mut Vec<TargetRef>,
+) -> Option<BlockId> {
     let name = reader::text(reporter, node, "a target")?;
-    targets.push(TargetRef { from: from.clone(), to: name.to_owned(), span: node.span, edge });
+    targets.push(TargetRef {
+        from: from.clone(),
+        to: name.to_owned(),
+        span: node.span,
+        edge,
+    });
     Some(BlockId::new(name))
 }
 
 const CONDITION_KEYS: &[&str] = &[
-    "var", "case_sensitive", "is", "all", "any", "not", "equals", "not_equals", "contains", "not_contains",
-    "starts_with", "ends_with", "greater_than", "less_than", "at_least", "at_most", "matches", "one_of",
+    "var",
+    "case_sensitive",
+    "is",
+    "all",
+    "any",
+    "not",
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "ends_with",
+    "greater_than",
+    "less_than",
+    "at_least",
+    "at_most",
+    "matches",
+    "one_of",
 ];
 const IS_CHECKS: &[&str] = &["message", "number", "set", "empty"];
 
 /// Reads one condition: a comparison, an `is`, or `all`/`any`/`not`.
 pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Condition> {
     let keys = fields(reporter, node, "a condition", CONDITION_KEYS)?;
-    let tests: Vec<&str> = keys.iter().map(|(key, ..)| key).filter(|key| !matches!(*key, "var" | "case_sensitive")).collect();
+    let tests: Vec<&str> = keys
+        .iter()
+        .map(|(key, ..)| key)
+        .filter(|key| !matches!(*key, "var" | "case_sensitive"))
+        .collect();
     let [test] = tests.as_slice() else {
         report_test_count(reporter, node, &keys, &tests);
         return None;
@@ -108,7 +147,10 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
     let value = keys.get(test)?;
     match *test {
         "all" | "any" | "not" => {
-            if let Some(extra) = keys.key_node("var").or_else(|| keys.key_node("case_sensitive")) {
+            if let Some(extra) = keys
+                .key_node("var")
+                .or_else(|| keys.key_node("case_sensitive"))
+            {
                 let name = extra.as_scalar().unwrap_or("var");
                 reporter.report_with_help(
                     Problem::BadValue(format!("`{test}` takes conditions, not `{name}` beside it")),
@@ -129,7 +171,10 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
                 "empty" => IsCheck::Empty,
                 _ => {
                     reporter.report_with_help(
-                        Problem::BadValue(format!("unknown `is` check `{name}` (expected one of {})", suggest::backticked(IS_CHECKS))),
+                        Problem::BadValue(format!(
+                            "unknown `is` check `{name}` (expected one of {})",
+                            suggest::backticked(IS_CHECKS)
+                        )),
                         value.span,
                         suggest::did_you_mean(name, IS_CHECKS.iter().copied()),
                     );
@@ -139,7 +184,10 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
             Some(Condition::Is { subject, check })
         }
         operator_name => {
-            let operator = Operator::ALL.iter().find(|(name, _)| *name == operator_name).map(|(_, op)| *op)?;
+            let operator = Operator::ALL
+                .iter()
+                .find(|(name, _)| *name == operator_name)
+                .map(|(_, op)| *op)?;
             let subject = read_subject(reporter, keys.get("var"));
             let case_sensitive = match keys.get("case_sensitive") {
                 Some(node) => reader::boolean(reporter, node, "`case_sensitive`")?,
@@ -147,10 +195,18 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
             };
             let value_template = read_operand(reporter, operator, value)?;
             let regex = match (operator, &value_template) {
-                (Operator::Matches, ValueTemplate::Literal(pattern)) => Some(compile_regex(reporter, value, pattern, case_sensitive)?),
+                (Operator::Matches, ValueTemplate::Literal(pattern)) => {
+                    Some(compile_regex(reporter, value, pattern, case_sensitive)?)
+                }
                 _ => None,
             };
-            Some(Condition::Compare { subject: subject?, operator, value: value_template, case_sensitive, regex })
+            Some(Condition::Compare {
+                subject: subject?,
+                operator,
+                value: value_template,
+                case_sensitive,
+                regex,
+            })
         }
     }
 }
@@ -182,10 +238,18 @@ fn read_combination(reporter: &mut Reporter, test: &str, value: &Node) -> Option
     }
     let NodeValue::Seq(items) = &value.value else {
         let help = format!("write one condition per item, `{test}: [{{var: ..., equals: ...}}, {{...}}]`; for a single condition, drop `{test}:`");
-        reporter.wrong_type_with_help(value, &format!("`{test}`"), "a list of conditions", Some(help));
+        reporter.wrong_type_with_help(
+            value,
+            &format!("`{test}`"),
+            "a list of conditions",
+            Some(help),
+        );
         return None;
     };
-    let conditions: Vec<_> = items.iter().filter_map(|item| read_condition(reporter, item)).collect();
+    let conditions: Vec<_> = items
+        .iter()
+        .filter_map(|item| read_condition(reporter, item))
+        .collect();
     if conditions.len() != items.len() {
         return None;
     }
@@ -198,31 +262,53 @@ fn read_combination(reporter: &mut Reporter, test: &str, value: &Node) -> Option
 /// `var: shop failure.status` → variable `shop failure`, path `status`; no `var` tests the last answer.
 fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject> {
     let Some(node) = node else {
-        return Some(Subject { variable: crate::flow::LAST_USER_ANSWER.to_owned(), path: None });
+        return Some(Subject {
+            variable: crate::flow::LAST_USER_ANSWER.to_owned(),
+            path: None,
+        });
     };
     let source = reader::text(reporter, node, "`var`")?;
-    let help = Some("write a variable name, optionally with a path: `shop failure.status`, `titles[0]`".to_owned());
+    let help = Some(
+        "write a variable name, optionally with a path: `shop failure.status`, `titles[0]`"
+            .to_owned(),
+    );
     // `var` is what a placeholder holds, so the template parser reads it, names and paths alike.
     let wrapped = format!("{{{{{source}}}}}");
     let problem = match Template::parse(&wrapped) {
         Ok(template) => match template.single_placeholder() {
             Some(Part::Variable(variable)) => {
-                return Some(Subject { variable: variable.name.clone(), path: variable.path.clone() })
+                return Some(Subject {
+                    variable: variable.name.clone(),
+                    path: variable.path.clone(),
+                })
             }
             _ if source.trim().starts_with("{{") => {
                 let bare = source.trim().trim_matches(['{', '}']).trim();
-                let help = Some(format!("write the variable's name without braces: `var: {bare}`"));
-                let problem = Problem::BadValue(format!("`var` names a variable, without braces: found `{source}`"));
+                let help = Some(format!(
+                    "write the variable's name without braces: `var: {bare}`"
+                ));
+                let problem = Problem::BadValue(format!(
+                    "`var` names a variable, without braces: found `{source}`"
+                ));
                 reporter.report_with_help(problem, reporter.offset_span(node, 0), help);
                 return None;
             }
-            _ => (Problem::BadValue(format!("`{source}` is not a variable or a variable with a path")), 0),
+            _ => (
+                Problem::BadValue(format!(
+                    "`{source}` is not a variable or a variable with a path"
+                )),
+                0,
+            ),
         },
         Err(_) if source.trim().is_empty() => (Problem::BadValue("`var` is empty".to_owned()), 0),
         Err(error) => {
             let (message, hint) = reader::split_hint(&error.message);
             let problem = Problem::PathSyntax(format!("{message} in `var: {source}`"));
-            reporter.report_with_help(problem, reporter.offset_span(node, error.offset.saturating_sub(2)), hint.or(help));
+            reporter.report_with_help(
+                problem,
+                reporter.offset_span(node, error.offset.saturating_sub(2)),
+                hint.or(help),
+            );
             return None;
         }
     };
@@ -246,9 +332,15 @@ fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Opt
         let (expected, help) = match operator {
             Operator::OneOf => (
                 "a list, or one list variable such as \"{{titles}}\"",
-                format!("write a list, `one_of: [{}]`, or use `equals` for a single value", node.as_scalar().unwrap_or("...")),
+                format!(
+                    "write a list, `one_of: [{}]`, or use `equals` for a single value",
+                    node.as_scalar().unwrap_or("...")
+                ),
             ),
-            _ => ("a single value", "to compare with several values, use `one_of: [...]`".to_owned()),
+            _ => (
+                "a single value",
+                "to compare with several values, use `one_of: [...]`".to_owned(),
+            ),
         };
         reporter.wrong_type_with_help(node, &what, expected, Some(help));
         return None;
@@ -256,7 +348,12 @@ fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Opt
     Some(value)
 }
 
-fn compile_regex(reporter: &mut Reporter, node: &Node, pattern: &serde_json::Value, case_sensitive: bool) -> Option<regex::Regex> {
+fn compile_regex(
+    reporter: &mut Reporter,
+    node: &Node,
+    pattern: &serde_json::Value,
+    case_sensitive: bool,
+) -> Option<regex::Regex> {
     let pattern = crate::template::value_to_text(pattern);
     reader::regex(reporter, node, &pattern, !case_sensitive)
 }
@@ -293,7 +390,12 @@ fn describe(node: &Node) -> String {
     let test = parts.join(" ");
     match var {
         Some(var) => format!("{var} {test}"),
-        None if entries.iter().any(|(k, _)| matches!(k.as_scalar(), Some("all" | "any" | "not"))) => test,
+        None if entries
+            .iter()
+            .any(|(k, _)| matches!(k.as_scalar(), Some("all" | "any" | "not"))) =>
+        {
+            test
+        }
         None => format!("answer {test}"),
     }
 }

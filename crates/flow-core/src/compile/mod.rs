@@ -21,10 +21,18 @@ use reader::{fields, Reporter};
 
 /// The kind keys of a block.
 pub const BLOCK_KINDS: &[&str] = &[
-    "message", "question", "wait", "choice", "webhook", "set", "jump", "sleep", "event", "handoff", "end",
+    "message", "question", "wait", "choice", "webhook", "set", "jump", "sleep", "event", "handoff",
+    "end",
 ];
 
-const TOP_LEVEL_KEYS: &[&str] = &["bot", "description", "start", "variables", "settings", "blocks"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "bot",
+    "description",
+    "start",
+    "variables",
+    "settings",
+    "blocks",
+];
 
 /// What loading a flow file gives: the flow when it has no errors, and every diagnostic.
 #[derive(Debug)]
@@ -49,7 +57,11 @@ pub fn load(source: &str) -> Loaded {
     let flow = match yaml::parse(source) {
         Ok(Some(root)) => compile(&mut reporter, &root, source),
         Ok(None) => {
-            reporter.report_with_help(Problem::NotAMapping("an empty file"), Span::new(1, 1), Some(START_HELP.to_owned()));
+            reporter.report_with_help(
+                Problem::NotAMapping("an empty file"),
+                Span::new(1, 1),
+                Some(START_HELP.to_owned()),
+            );
             None
         }
         Err(error) => {
@@ -76,7 +88,8 @@ pub fn load(source: &str) -> Loaded {
 }
 
 /// How a flow file starts, for files that do not.
-const START_HELP: &str = "a flow file starts with `bot: <id>` and `blocks:`; see docs/flow-format.md";
+const START_HELP: &str =
+    "a flow file starts with `bot: <id>` and `blocks:`; see docs/flow-format.md";
 
 fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     if root.as_map().is_none() {
@@ -84,18 +97,31 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
             NodeValue::Seq(_) => "a flow file holds one bot, as a mapping: remove the `- ` before `bot:` and indent the rest back",
             _ => START_HELP,
         };
-        reporter.report_with_help(Problem::NotAMapping(root.describe()), root.span, Some(help.to_owned()));
+        reporter.report_with_help(
+            Problem::NotAMapping(root.describe()),
+            root.span,
+            Some(help.to_owned()),
+        );
         return None;
     }
     let elsewhere = |key: &str| {
         let close = suggest::closest(key, TOP_LEVEL_KEYS.iter().copied()).is_some();
-        (!close && key != "<<").then(|| "for notes about the bot, use `description` or a `#` comment".to_owned())
+        (!close && key != "<<")
+            .then(|| "for notes about the bot, use `description` or a `#` comment".to_owned())
     };
     let top = reader::fields_or_elsewhere(reporter, root, "the flow", TOP_LEVEL_KEYS, &elsewhere)?;
     let id = read_bot_id(reporter, root, &top);
-    let description = top.get("description").and_then(|node| reader::text(reporter, node, "`description`"));
-    let variables = top.get("variables").map(|node| read_variables(reporter, node)).unwrap_or_default();
-    let settings = top.get("settings").map(|node| read_settings(reporter, node)).unwrap_or_default();
+    let description = top
+        .get("description")
+        .and_then(|node| reader::text(reporter, node, "`description`"));
+    let variables = top
+        .get("variables")
+        .map(|node| read_variables(reporter, node))
+        .unwrap_or_default();
+    let settings = top
+        .get("settings")
+        .map(|node| read_settings(reporter, node))
+        .unwrap_or_default();
 
     let mut targets = Vec::new();
     let mut blocks = IndexMap::new();
@@ -115,7 +141,9 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
         reporter.report_with_help(
             Problem::NoBlocks,
             top.key_node("blocks").map_or(root.span, |key| key.span),
-            Some("add at least one block under `blocks:`, such as `hello: {end: Hello!}`".to_owned()),
+            Some(
+                "add at least one block under `blocks:`, such as `hello: {end: Hello!}`".to_owned(),
+            ),
         );
     }
     // Targets may name blocks that failed to compile: those exist, with their own errors.
@@ -128,7 +156,8 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     check_targets(reporter, &targets, &all_ids);
 
     // Reachability and loops can only be judged when every block and every edge is known.
-    let graph_complete = blocks.len() == block_nodes.len() && targets.iter().all(|t| all_ids.contains(&t.to.as_str()));
+    let graph_complete = blocks.len() == block_nodes.len()
+        && targets.iter().all(|t| all_ids.contains(&t.to.as_str()));
     let (graph, graph_index) = build_graph(&blocks, &targets);
     let flow = Flow {
         id: id.unwrap_or_default(),
@@ -164,14 +193,21 @@ fn read_bot_id(reporter: &mut Reporter, root: &Node, top: &reader::Fields) -> Op
             true => format!("use ASCII letters, digits, `-` and `_`, such as `{underscored}`"),
             false => "use ASCII letters, digits, `-` and `_`".to_owned(),
         };
-        reporter.report_with_help(Problem::BadValue(format!("`{id}` is not a valid bot id")), node.span, Some(help));
+        reporter.report_with_help(
+            Problem::BadValue(format!("`{id}` is not a valid bot id")),
+            node.span,
+            Some(help),
+        );
         return None;
     }
     Some(id.to_owned())
 }
 
 fn is_bot_id(id: &str) -> bool {
-    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn read_variables(reporter: &mut Reporter, node: &Node) -> IndexMap<String, VariableDecl> {
@@ -184,7 +220,10 @@ fn read_variables(reporter: &mut Reporter, node: &Node) -> IndexMap<String, Vari
             continue;
         };
         // A declaration with a mistake still declares the name: reads of it are not the problem.
-        let decl = read_declaration(reporter, name, value).unwrap_or(VariableDecl { var_type: None, default: None });
+        let decl = read_declaration(reporter, name, value).unwrap_or(VariableDecl {
+            var_type: None,
+            default: None,
+        });
         variables.insert(name.to_owned(), decl);
     }
     variables
@@ -194,16 +233,28 @@ const TYPE_NAMES: &[&str] = &["text", "number", "list", "boolean", "object"];
 
 fn read_declaration(reporter: &mut Reporter, name: &str, node: &Node) -> Option<VariableDecl> {
     if node.is_null() {
-        return Some(VariableDecl { var_type: None, default: None });
+        return Some(VariableDecl {
+            var_type: None,
+            default: None,
+        });
     }
     let (type_node, default) = match &node.value {
         NodeValue::Scalar(..) => (Some(node), None),
         NodeValue::Map(_) => {
-            let decl = fields(reporter, node, &format!("variable `{name}`"), &["type", "default"])?;
+            let decl = fields(
+                reporter,
+                node,
+                &format!("variable `{name}`"),
+                &["type", "default"],
+            )?;
             (decl.get("type"), decl.get("default"))
         }
         NodeValue::Seq(_) => {
-            reporter.wrong_type(node, &format!("variable `{name}`"), "a type name or `{type, default}`");
+            reporter.wrong_type(
+                node,
+                &format!("variable `{name}`"),
+                "a type name or `{type, default}`",
+            );
             return None;
         }
     };
@@ -220,11 +271,17 @@ fn read_declaration(reporter: &mut Reporter, name: &str, node: &Node) -> Option<
                     var_type.name()
                 )),
                 default.span,
-                Some(format!("give a default that is {}, or change the type", type_described(var_type))),
+                Some(format!(
+                    "give a default that is {}, or change the type",
+                    type_described(var_type)
+                )),
             );
         }
     }
-    Some(VariableDecl { var_type, default: default.map(Node::to_json) })
+    Some(VariableDecl {
+        var_type,
+        default: default.map(Node::to_json),
+    })
 }
 
 fn read_type(reporter: &mut Reporter, node: &Node) -> Option<VarType> {
@@ -281,7 +338,12 @@ pub(crate) fn type_described(var_type: VarType) -> &'static str {
 pub(crate) fn fits_type(var_type: VarType, value: &Value) -> bool {
     match var_type {
         VarType::Text => !value.is_array() && !value.is_object(),
-        VarType::Number => value.is_number() || value.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()),
+        VarType::Number => {
+            value.is_number()
+                || value
+                    .as_str()
+                    .is_some_and(|s| s.trim().parse::<f64>().is_ok())
+        }
         VarType::List => value.is_array(),
         VarType::Boolean => value.is_boolean(),
         VarType::Object => true,
@@ -293,20 +355,32 @@ fn read_settings(reporter: &mut Reporter, node: &Node) -> Settings {
     let Some(top) = fields(reporter, node, "`settings`", &["webhook"]) else {
         return settings;
     };
-    let Some(webhook) = top
-        .get("webhook")
-        .and_then(|node| fields(reporter, node, "`settings.webhook`", &["timeout", "accept_status"]))
-    else {
+    let Some(webhook) = top.get("webhook").and_then(|node| {
+        fields(
+            reporter,
+            node,
+            "`settings.webhook`",
+            &["timeout", "accept_status"],
+        )
+    }) else {
         return settings;
     };
     if let Some(node) = webhook.get("timeout") {
-        if let Some(timeout) = reader::duration(reporter, node, "the webhook timeout", MIN_TIMEOUT..=MAX_TIMEOUT) {
+        if let Some(timeout) = reader::duration(
+            reporter,
+            node,
+            "the webhook timeout",
+            MIN_TIMEOUT..=MAX_TIMEOUT,
+        ) {
             settings.webhook.timeout = timeout;
         }
     }
     if let Some(node) = webhook.get("accept_status") {
         if let Some(accept) = read_accept_status(reporter, node) {
-            settings.webhook = WebhookSettings { accept_status: accept, ..settings.webhook };
+            settings.webhook = WebhookSettings {
+                accept_status: accept,
+                ..settings.webhook
+            };
         }
     }
     settings
@@ -335,13 +409,21 @@ pub(crate) fn read_accept_status(reporter: &mut Reporter, node: &Node) -> Option
                 }
             },
             None => {
-                reporter.wrong_type(item, "an `accept_status` entry", "a status such as `200` or a class such as `2xx`");
+                reporter.wrong_type(
+                    item,
+                    "an `accept_status` entry",
+                    "a status such as `200` or a class such as `2xx`",
+                );
                 ok = false;
             }
         }
     }
     if ok && entries.is_empty() {
-        reporter.wrong_type(node, "`accept_status`", "a status, a class like `2xx`, or a list of them");
+        reporter.wrong_type(
+            node,
+            "`accept_status`",
+            "a status, a class like `2xx`, or a list of them",
+        );
         return None;
     }
     ok.then(|| AcceptStatus::from_entries(entries))
@@ -350,13 +432,18 @@ pub(crate) fn read_accept_status(reporter: &mut Reporter, node: &Node) -> Option
 /// Reports an `accept_status` entry that is no HTTP status or class, saying which ones exist.
 fn report_bad_status(reporter: &mut Reporter, item: &Node, text: &str) {
     let message = match text.trim().to_ascii_lowercase().ends_with("xx") {
-        true => format!("`{text}` is not a class of HTTP statuses: classes run from `1xx` to `5xx`"),
+        true => {
+            format!("`{text}` is not a class of HTTP statuses: classes run from `1xx` to `5xx`")
+        }
         false => format!("`{text}` is not an HTTP status: statuses run from 100 to 599"),
     };
     reporter.report_with_help(
         Problem::BadValue(message),
         item.span,
-        Some("write a status such as `200`, a class such as `2xx`, or a list of them: `[200, 201]`".to_owned()),
+        Some(
+            "write a status such as `200`, a class such as `2xx`, or a list of them: `[200, 201]`"
+                .to_owned(),
+        ),
     );
 }
 
@@ -368,8 +455,14 @@ fn read_blocks<'n>(
     targets: &mut Vec<TargetRef>,
 ) {
     if node.as_map().is_none() {
-        let help = "write each block as `<block id>:`, without `- `, with what it does below it".to_owned();
-        reporter.wrong_type_with_help(node, "`blocks`", "a mapping of block ids to blocks", Some(help));
+        let help = "write each block as `<block id>:`, without `- `, with what it does below it"
+            .to_owned();
+        reporter.wrong_type_with_help(
+            node,
+            "`blocks`",
+            "a mapping of block ids to blocks",
+            Some(help),
+        );
         return;
     }
     let Some(entries) = fields(reporter, node, "`blocks`", &[]) else {
@@ -380,14 +473,25 @@ fn read_blocks<'n>(
         if name.trim().is_empty() {
             // No target could name it, and every message about it would read "block ``".
             let help = Some("write the block's id before the `:`, such as `greet:`".to_owned());
-            reporter.report_with_help(Problem::BadValue("a block has an empty id".to_owned()), key.span, help);
+            reporter.report_with_help(
+                Problem::BadValue("a block has an empty id".to_owned()),
+                key.span,
+                help,
+            );
             continue;
         }
         let id = BlockId::new(name);
         reporter.block = Some(name.to_owned());
         block_nodes.push((id.clone(), key, value));
         if let Some(kind) = blocks::read_block(reporter, &id, key, value, targets) {
-            blocks.insert(id.clone(), Block { id, kind, span: key.span });
+            blocks.insert(
+                id.clone(),
+                Block {
+                    id,
+                    kind,
+                    span: key.span,
+                },
+            );
         }
     }
 }
@@ -401,7 +505,11 @@ fn read_start(reporter: &mut Reporter, node: Option<&Node>, all_ids: &[&str]) ->
         true => Some(BlockId::new(name)),
         false => {
             let help = unknown_block_help(name, all_ids);
-            reporter.report_with_help(Problem::UnknownStart(name.to_owned()), node.span, Some(help));
+            reporter.report_with_help(
+                Problem::UnknownStart(name.to_owned()),
+                node.span,
+                Some(help),
+            );
             None
         }
     }
@@ -428,14 +536,18 @@ fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &[&str
 
 /// A did-you-mean for a block id that names no block, or else how to make it name one.
 fn unknown_block_help(name: &str, all_ids: &[&str]) -> String {
-    suggest::did_you_mean(name, all_ids.iter().copied())
-        .unwrap_or_else(|| format!("add a block `{name}` under `blocks:`, or name one of the blocks there"))
+    suggest::did_you_mean(name, all_ids.iter().copied()).unwrap_or_else(|| {
+        format!("add a block `{name}` under `blocks:`, or name one of the blocks there")
+    })
 }
 
 fn build_graph(
     blocks: &IndexMap<BlockId, Block>,
     targets: &[TargetRef],
-) -> (DiGraph<BlockId, Edge>, HashMap<BlockId, petgraph::graph::NodeIndex>) {
+) -> (
+    DiGraph<BlockId, Edge>,
+    HashMap<BlockId, petgraph::graph::NodeIndex>,
+) {
     let mut graph = DiGraph::with_capacity(blocks.len(), targets.len());
     let mut index = HashMap::with_capacity(blocks.len());
     for id in blocks.keys() {

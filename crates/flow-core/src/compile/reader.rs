@@ -23,7 +23,10 @@ pub(crate) struct Reporter {
 impl Reporter {
     /// A reporter for the flow whose text is `source`.
     pub(crate) fn new(source: &str) -> Reporter {
-        Reporter { source: SourceMap::new(source), ..Reporter::default() }
+        Reporter {
+            source: SourceMap::new(source),
+            ..Reporter::default()
+        }
     }
 
     /// Where character `offset` of a scalar's value is written in the file.
@@ -55,15 +58,27 @@ impl Reporter {
     }
 
     /// Reports a value of the wrong shape, with what to do.
-    pub(crate) fn wrong_type_with_help(&mut self, node: &Node, what: &str, expected: &str, help: Option<String>) {
+    pub(crate) fn wrong_type_with_help(
+        &mut self,
+        node: &Node,
+        what: &str,
+        expected: &str,
+        help: Option<String>,
+    ) {
         // `message: {{name}}` is a YAML mapping, not a placeholder: the commonest surprise.
-        let unquoted_placeholder = node.as_map().is_some() && self.source.text_from(node.span).starts_with("{{");
+        let unquoted_placeholder =
+            node.as_map().is_some() && self.source.text_from(node.span).starts_with("{{");
         let help = match unquoted_placeholder {
-            true => Some("a text that starts with `{{` must be put in quotes: `\"{{name}} ...\"`".to_owned()),
+            true => Some(
+                "a text that starts with `{{` must be put in quotes: `\"{{name}} ...\"`".to_owned(),
+            ),
             false => help,
         };
         self.report_with_help(
-            Problem::WrongType(format!("{what} must be {expected}, found {}", node.describe())),
+            Problem::WrongType(format!(
+                "{what} must be {expected}, found {}",
+                node.describe()
+            )),
             node.span,
             help,
         );
@@ -80,12 +95,18 @@ pub(crate) struct Fields<'n> {
 impl<'n> Fields<'n> {
     /// The value under `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(name, ..)| *name == key).map(|(_, _, value)| *value)
+        self.entries
+            .iter()
+            .find(|(name, ..)| *name == key)
+            .map(|(_, _, value)| *value)
     }
 
     /// The key node of `key` (for pointing at the key rather than its value).
     pub(crate) fn key_node(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(name, ..)| *name == key).map(|(_, key, _)| *key)
+        self.entries
+            .iter()
+            .find(|(name, ..)| *name == key)
+            .map(|(_, key, _)| *key)
     }
 
     /// True when `key` is present.
@@ -138,7 +159,10 @@ pub(crate) fn fields_or_elsewhere<'n>(
         reporter.wrong_type(node, what, "a mapping");
         return None;
     };
-    let mut fields = Fields { entries: Vec::new(), meant: Vec::new() };
+    let mut fields = Fields {
+        entries: Vec::new(),
+        meant: Vec::new(),
+    };
     for (key, value) in entries {
         let Some(name) = key.as_scalar() else {
             reporter.wrong_type(key, "a key", "text");
@@ -146,7 +170,9 @@ pub(crate) fn fields_or_elsewhere<'n>(
         };
         if fields.has(name) {
             let help = match what {
-                "`blocks`" => format!("a block above is already called `{name}`: give each block its own id"),
+                "`blocks`" => {
+                    format!("a block above is already called `{name}`: give each block its own id")
+                }
                 _ => format!("`{name}` is already set above: keep one of them"),
             };
             reporter.report_with_help(Problem::DuplicateKey(name.to_owned()), key.span, Some(help));
@@ -172,10 +198,16 @@ pub(crate) fn report_unknown_key(
     allowed: &[&str],
     elsewhere: Option<String>,
 ) -> Option<String> {
-    let message = format!("unknown key `{name}` in {what}{}", suggest::expected_keys(allowed));
+    let message = format!(
+        "unknown key `{name}` in {what}{}",
+        suggest::expected_keys(allowed)
+    );
     let (help, meant) = match (elsewhere, suggest::closest(name, allowed.iter().copied())) {
         (Some(help), _) => (Some(help), Some(name.to_owned())),
-        (None, Some(closest)) => (Some(format!("did you mean `{closest}`?")), Some(closest.to_owned())),
+        (None, Some(closest)) => (
+            Some(format!("did you mean `{closest}`?")),
+            Some(closest.to_owned()),
+        ),
         (None, None) if name == "<<" => (Some(MERGE_KEY_HELP.to_owned()), None),
         (None, None) => (None, None),
     };
@@ -205,7 +237,9 @@ pub(crate) fn text<'n>(reporter: &mut Reporter, node: &'n Node, what: &str) -> O
 /// A boolean scalar.
 pub(crate) fn boolean(reporter: &mut Reporter, node: &Node, what: &str) -> Option<bool> {
     match node.to_json() {
-        Value::Bool(b) if !matches!(node.value, NodeValue::Scalar(_, ScalarStyle::Quoted)) => Some(b),
+        Value::Bool(b) if !matches!(node.value, NodeValue::Scalar(_, ScalarStyle::Quoted)) => {
+            Some(b)
+        }
         _ => {
             let quoted = matches!(&node.value, NodeValue::Scalar(text, ScalarStyle::Quoted) if matches!(text.as_str(), "true" | "false"));
             let help = match quoted {
@@ -231,7 +265,11 @@ pub(crate) fn whole_number(
         // contradict "must be a whole number".
         Some(n) => {
             reporter.report(
-                Problem::BadValue(format!("{what} must be from {} to {}, found {n}", range.start(), range.end())),
+                Problem::BadValue(format!(
+                    "{what} must be from {} to {}, found {n}",
+                    range.start(),
+                    range.end()
+                )),
                 node.span,
             );
             None
@@ -245,7 +283,12 @@ pub(crate) fn whole_number(
 }
 
 /// A template; `allow_secrets` only in webhook requests.
-pub(crate) fn template(reporter: &mut Reporter, node: &Node, what: &str, allow_secrets: bool) -> Option<Template> {
+pub(crate) fn template(
+    reporter: &mut Reporter,
+    node: &Node,
+    what: &str,
+    allow_secrets: bool,
+) -> Option<Template> {
     let source = text(reporter, node, what)?;
     let template = match Template::parse(source) {
         Ok(template) => template,
@@ -277,24 +320,43 @@ fn secret_offset(source: &str) -> usize {
     let chars: Vec<char> = source.chars().collect();
     (0..chars.len().saturating_sub(1))
         .filter(|&at| chars[at] == '{' && chars[at + 1] == '{')
-        .find(|&at| chars[at + 2..].iter().collect::<String>().trim_start().starts_with("secret"))
+        .find(|&at| {
+            chars[at + 2..]
+                .iter()
+                .collect::<String>()
+                .trim_start()
+                .starts_with("secret")
+        })
         .unwrap_or(0)
 }
 
 /// A regular expression; a syntax error is reported at the character it concerns.
-pub(crate) fn regex(reporter: &mut Reporter, node: &Node, pattern: &str, case_insensitive: bool) -> Option<regex::Regex> {
-    let error = match regex::RegexBuilder::new(pattern).case_insensitive(case_insensitive).build() {
+pub(crate) fn regex(
+    reporter: &mut Reporter,
+    node: &Node,
+    pattern: &str,
+    case_insensitive: bool,
+) -> Option<regex::Regex> {
+    let error = match regex::RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .build()
+    {
         Ok(regex) => return Some(regex),
         Err(error) => error,
     };
     // `regex` only gives its message; its parser, run again, gives the position.
-    let parsed = regex_syntax::ParserBuilder::new().case_insensitive(case_insensitive).build().parse(pattern);
+    let parsed = regex_syntax::ParserBuilder::new()
+        .case_insensitive(case_insensitive)
+        .build()
+        .parse(pattern);
     let byte = match parsed {
         Err(regex_syntax::Error::Parse(error)) => error.span().start.offset,
         Err(regex_syntax::Error::Translate(error)) => error.span().start.offset,
         _ => 0,
     };
-    let offset = pattern.get(..byte).map_or(0, |before| before.chars().count());
+    let offset = pattern
+        .get(..byte)
+        .map_or(0, |before| before.chars().count());
     reporter.report_with_help(
         Problem::RegexSyntax(regex_message(&error.to_string())),
         reporter.offset_span(node, offset),
@@ -323,7 +385,11 @@ pub(crate) fn single_variable(template: &Template) -> bool {
 
 /// A path, with its syntax errors pointed at inside the string.
 pub(crate) fn path(reporter: &mut Reporter, node: &Node, what: &str) -> Option<Path> {
-    let source = if node.is_null() { "" } else { text(reporter, node, what)? };
+    let source = if node.is_null() {
+        ""
+    } else {
+        text(reporter, node, what)?
+    };
     match Path::parse(source) {
         Ok(path) => Some(path),
         Err(error) => {
@@ -341,7 +407,10 @@ pub(crate) fn path(reporter: &mut Reporter, node: &Node, what: &str) -> Option<P
 /// Splits "unclosed `{{` (add `}}`)", as the template and path parsers write their errors,
 /// into what is wrong and what to do, so the hint lands in the help like every other one.
 pub(crate) fn split_hint(message: &str) -> (String, Option<String>) {
-    match message.strip_suffix(')').and_then(|rest| rest.rsplit_once(" (")) {
+    match message
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once(" ("))
+    {
         Some((problem, hint)) => (problem.to_owned(), Some(hint.to_owned())),
         None => (message.to_owned(), None),
     }
@@ -392,7 +461,11 @@ pub(crate) fn value_template(
                 // JSON would keep only the last of two equal keys; the author meant something else.
                 if seen.contains(&name) {
                     let help = format!("`{name}` is already set above: keep one of them");
-                    reporter.report_with_help(Problem::DuplicateKey(name.to_owned()), key.span, Some(help));
+                    reporter.report_with_help(
+                        Problem::DuplicateKey(name.to_owned()),
+                        key.span,
+                        Some(help),
+                    );
                     ok = false;
                     continue;
                 }
@@ -402,7 +475,9 @@ pub(crate) fn value_template(
                     None => ok = false,
                 }
             }
-            let all_literal = out.iter().all(|(_, v)| matches!(v, ValueTemplate::Literal(_)));
+            let all_literal = out
+                .iter()
+                .all(|(_, v)| matches!(v, ValueTemplate::Literal(_)));
             ok.then(|| match all_literal {
                 true => ValueTemplate::Literal(node.to_json()),
                 false => ValueTemplate::Object(out),
@@ -424,20 +499,29 @@ pub(crate) fn duration(
     };
     let Some(duration) = crate::duration::parse(source) else {
         let help = match duration_meant(source) {
-            Some(meant) => format!("write `{meant}`: a whole number and a unit, `ms`, `s`, `m` or `h`"),
+            Some(meant) => {
+                format!("write `{meant}`: a whole number and a unit, `ms`, `s`, `m` or `h`")
+            }
             None => "write a whole number and a unit: `500ms`, `15s`, `2m` or `1h`".to_owned(),
         };
         reporter.report_with_help(
-            Problem::BadDuration(format!("{what} must be a duration such as `15s`, found `{source}`")),
+            Problem::BadDuration(format!(
+                "{what} must be a duration such as `15s`, found `{source}`"
+            )),
             node.span,
             Some(help),
         );
         return None;
     };
     if !range.contains(&duration) {
-        let (min, max) = (crate::duration::format(*range.start()), crate::duration::format(*range.end()));
+        let (min, max) = (
+            crate::duration::format(*range.start()),
+            crate::duration::format(*range.end()),
+        );
         reporter.report_with_help(
-            Problem::BadDuration(format!("{what} must be from {min} to {max}, found `{source}`")),
+            Problem::BadDuration(format!(
+                "{what} must be from {min} to {max}, found `{source}`"
+            )),
             node.span,
             Some(format!("use a duration from `{min}` to `{max}`")),
         );
@@ -450,7 +534,9 @@ pub(crate) fn duration(
 /// a bare `15` is taken as seconds.
 fn duration_meant(source: &str) -> Option<String> {
     let source = source.trim();
-    let digits_end = source.find(|c: char| !c.is_ascii_digit()).unwrap_or(source.len());
+    let digits_end = source
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(source.len());
     let number: u64 = source[..digits_end].parse().ok()?;
     let (number, unit) = match source[digits_end..].trim().to_ascii_lowercase().as_str() {
         "" | "sec" | "secs" | "second" | "seconds" => (number, "s"),
@@ -464,16 +550,26 @@ fn duration_meant(source: &str) -> Option<String> {
 }
 
 /// A variable name: not empty, and none of `.`, `[`, `]`, `{`, `}`.
-pub(crate) fn variable_name<'n>(reporter: &mut Reporter, node: &'n Node, what: &str) -> Option<&'n str> {
+pub(crate) fn variable_name<'n>(
+    reporter: &mut Reporter,
+    node: &'n Node,
+    what: &str,
+) -> Option<&'n str> {
     let name = text(reporter, node, what)?;
     if is_variable_name(name) {
         return Some(name.trim());
     }
     let (reason, help) = match name.trim() {
-        "" => ("a name cannot be empty".to_owned(), "write the variable's name".to_owned()),
+        "" => (
+            "a name cannot be empty".to_owned(),
+            "write the variable's name".to_owned(),
+        ),
         braced if braced.starts_with("{{") && braced.ends_with("}}") => (
             "braces are for inserting a variable into a text".to_owned(),
-            format!("write the name without braces: `{}`", braced.trim_matches(['{', '}']).trim()),
+            format!(
+                "write the name without braces: `{}`",
+                braced.trim_matches(['{', '}']).trim()
+            ),
         ),
         _ => {
             let bad = name.chars().find(|c| ".[]{}".contains(*c)).unwrap_or('.');
@@ -481,7 +577,11 @@ pub(crate) fn variable_name<'n>(reporter: &mut Reporter, node: &'n Node, what: &
                 '.' | '[' | ']' => format!("`{bad}` starts a path into a variable"),
                 _ => format!("`{bad}` marks a placeholder"),
             };
-            let spaced = name.split(['.', '[', ']', '{', '}']).filter(|part| !part.trim().is_empty()).collect::<Vec<_>>().join(" ");
+            let spaced = name
+                .split(['.', '[', ']', '{', '}'])
+                .filter(|part| !part.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
             (reason, format!("variable names may hold letters, digits and spaces, such as `{spaced}`, but not `.`, `[`, `]`, `{{` or `}}`"))
         }
     };

@@ -12,7 +12,9 @@ pub(super) fn explain(source: &str, span: Span, message: &str) -> YamlError {
         // The scanner reports a tab, or an unknown escape, at the start of the token it was
         // reading, which may be lines above the character itself.
         m if m.contains("tab") => find_from(source, span, |c, _| c == '\t').unwrap_or(span),
-        m if m.contains("unknown escape") => find_from(source, span, is_unknown_escape).unwrap_or(span),
+        m if m.contains("unknown escape") => {
+            find_from(source, span, is_unknown_escape).unwrap_or(span)
+        }
         _ => span,
     };
     // A line with no `:` (`next done`) is read as the start of a key that goes on below,
@@ -22,22 +24,38 @@ pub(super) fn explain(source: &str, span: Span, message: &str) -> YamlError {
             return YamlError {
                 span: line,
                 message: "this line is neither `key: value` nor a list item".to_owned(),
-                help: Some("add `:` after the key; if the line goes on a text, indent it under that text".to_owned()),
+                help: Some(
+                    "add `:` after the key; if the line goes on a text, indent it under that text"
+                        .to_owned(),
+                ),
             };
         }
     }
     // A `[` or `{` left open makes the parser fail lines below it, where a `:` shows up.
     if is_about_brackets(message) {
-        if let Some((open, bracket)) = unclosed_bracket(source, span).filter(|(open, _)| open.line < span.line) {
-            let (close, what) = if bracket == '[' { (']', "list") } else { ('}', "mapping") };
+        if let Some((open, bracket)) =
+            unclosed_bracket(source, span).filter(|(open, _)| open.line < span.line)
+        {
+            let (close, what) = if bracket == '[' {
+                (']', "list")
+            } else {
+                ('}', "mapping")
+            };
             return YamlError {
                 span: open,
-                message: format!("this `{bracket}` is never closed (the parser stopped at line {}: {message})", span.line),
+                message: format!(
+                    "this `{bracket}` is never closed (the parser stopped at line {}: {message})",
+                    span.line
+                ),
                 help: Some(format!("add `{close}` where the {what} ends")),
             };
         }
     }
-    YamlError { span, message: message.to_owned(), help: help(message).map(str::to_owned) }
+    YamlError {
+        span,
+        message: message.to_owned(),
+        help: help(message).map(str::to_owned),
+    }
 }
 
 /// What to do about the parser's `message`.
@@ -81,15 +99,23 @@ fn help(message: &str) -> Option<&'static str> {
 }
 
 /// The first character at or after `from` that `wanted` accepts, given the character after it.
-fn find_from(source: &str, from: Span, wanted: impl Fn(char, Option<char>) -> bool) -> Option<Span> {
-    let lines = source.lines().enumerate().skip(from.line.saturating_sub(1) as usize);
+fn find_from(
+    source: &str,
+    from: Span,
+    wanted: impl Fn(char, Option<char>) -> bool,
+) -> Option<Span> {
+    let lines = source
+        .lines()
+        .enumerate()
+        .skip(from.line.saturating_sub(1) as usize);
     lines.into_iter().find_map(|(index, line)| {
         let skip = match index + 1 == from.line as usize {
             true => from.column.saturating_sub(1) as usize,
             false => 0,
         };
         let chars: Vec<char> = line.chars().collect();
-        let column = (skip..chars.len()).find(|&at| wanted(chars[at], chars.get(at + 1).copied()))?;
+        let column =
+            (skip..chars.len()).find(|&at| wanted(chars[at], chars.get(at + 1).copied()))?;
         Some(Span::new(index as u32 + 1, column as u32 + 1))
     })
 }
@@ -101,9 +127,15 @@ fn is_unknown_escape(c: char, next: Option<char>) -> bool {
 
 /// Messages the parser gives when a flow collection runs on past where it should end.
 fn is_about_brackets(message: &str) -> bool {
-    ["illegal placement of ':'", "expected ',' or", "flow sequence", "flow mapping", "flow construct"]
-        .iter()
-        .any(|words| message.contains(words))
+    [
+        "illegal placement of ':'",
+        "expected ',' or",
+        "flow sequence",
+        "flow mapping",
+        "flow construct",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
 }
 
 /// The last `[` or `{` before `until` that no bracket closes, outside quotes and comments.
@@ -125,7 +157,9 @@ fn unclosed_bracket(source: &str, until: Span) -> Option<(Span, char)> {
                 (Some(q), c) if c == q => quote = None,
                 (Some(_), _) => {}
                 // A quote opens a scalar only where a scalar starts; in `Let's` it is text.
-                (None, c @ ('\'' | '"')) if matches!(previous, ' ' | '[' | '{' | ',') => quote = Some(c),
+                (None, c @ ('\'' | '"')) if matches!(previous, ' ' | '[' | '{' | ',') => {
+                    quote = Some(c)
+                }
                 (None, '#') if previous == ' ' => break,
                 (None, c @ ('[' | '{')) => open.push((here, c)),
                 (None, ']' | '}') => {
@@ -142,10 +176,18 @@ fn unclosed_bracket(source: &str, until: Span) -> Option<(Span, char)> {
 /// The last line with text before the one of `span`, when it holds no `:` and is no list item
 /// or comment: a key that lost its colon.
 fn line_without_colon_before(source: &str, span: Span) -> Option<Span> {
-    let lines: Vec<&str> = source.lines().take(span.line.saturating_sub(1) as usize).collect();
-    let (index, line) = lines.iter().enumerate().rev().find(|(_, line)| !line.trim().is_empty())?;
+    let lines: Vec<&str> = source
+        .lines()
+        .take(span.line.saturating_sub(1) as usize)
+        .collect();
+    let (index, line) = lines
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, line)| !line.trim().is_empty())?;
     let text = line.trim_start();
-    let is_key_or_item = text.contains(':') || text.starts_with(['-', '#', '[', '{', '|', '>', '"', '\'']);
+    let is_key_or_item =
+        text.contains(':') || text.starts_with(['-', '#', '[', '{', '|', '>', '"', '\'']);
     let indent = line.chars().count() - text.chars().count();
     (!is_key_or_item).then(|| Span::new(index as u32 + 1, indent as u32 + 1))
 }

@@ -22,7 +22,10 @@ impl SourceMap {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(byte, _)| byte + 1))
             .collect();
-        SourceMap { text: text.to_owned(), line_starts }
+        SourceMap {
+            text: text.to_owned(),
+            line_starts,
+        }
     }
 
     /// Where the character at `offset` (in chars) of `node`'s value is written in the file.
@@ -84,11 +87,18 @@ impl SourceMap {
     fn cursor_at(&self, span: Span) -> Option<Cursor<'_>> {
         let line_start = *self.line_starts.get(span.line.checked_sub(1)? as usize)?;
         let line = &self.text[line_start..];
-        let byte = match line.char_indices().nth(span.column.checked_sub(1)? as usize) {
+        let byte = match line
+            .char_indices()
+            .nth(span.column.checked_sub(1)? as usize)
+        {
             Some((byte, _)) => byte,
             None => line.len(),
         };
-        Some(Cursor { rest: &line[byte..], line: span.line, column: span.column })
+        Some(Cursor {
+            rest: &line[byte..],
+            line: span.line,
+            column: span.column,
+        })
     }
 }
 
@@ -153,7 +163,11 @@ impl Cursor<'_> {
 
     /// Consumes the escape after the whitespace before it, when that escape writes `c`.
     fn consume_whitespace_escape(&mut self, c: char) {
-        let mut ahead = Cursor { rest: self.rest, line: self.line, column: self.column };
+        let mut ahead = Cursor {
+            rest: self.rest,
+            line: self.line,
+            column: self.column,
+        };
         while matches!(ahead.peek(), Some(' ' | '\t')) {
             ahead.next_char();
         }

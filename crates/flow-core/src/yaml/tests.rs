@@ -27,7 +27,10 @@ fn block_mappings_start_at_their_first_key() {
 fn plain_scalars_resolve_by_the_core_schema() {
     let node = root("[1, -2.5, true, null, ~, '1', text, 1e3, .inf]");
     let json = node.to_json();
-    assert_eq!(json, serde_json::json!([1, -2.5, true, null, null, "1", "text", 1000.0, ".inf"]));
+    assert_eq!(
+        json,
+        serde_json::json!([1, -2.5, true, null, null, "1", "text", 1000.0, ".inf"])
+    );
 }
 
 #[test]
@@ -80,7 +83,10 @@ fn locates_characters_of_plain_and_quoted_scalars() {
 #[test]
 fn locates_characters_after_escapes() {
     // `"Hi" €9 {{` : the value is shorter than its source.
-    assert_eq!(located("a: \"\\\"Hi\\\" \\u20ac9 {{\"\n", 8), Span::new(1, 20));
+    assert_eq!(
+        located("a: \"\\\"Hi\\\" \\u20ac9 {{\"\n", 8),
+        Span::new(1, 20)
+    );
     assert_eq!(located("a: \"tab\\there {{\"\n", 9), Span::new(1, 15));
 }
 
