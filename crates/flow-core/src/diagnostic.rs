@@ -137,11 +137,11 @@ pub enum Problem {
         /// Its declared type.
         declared: &'static str,
     },
-    /// A set operation that does not fit the declared type.
-    #[error("`{operation}` does not fit `{variable}`, declared as {declared}")]
+    /// A set operation or value that does not fit the declared type.
+    #[error("{operation} does not fit `{variable}`, declared as {declared}")]
     SetTypeMismatch {
-        /// The operation.
-        operation: &'static str,
+        /// The operation, as "`append`", or what the assigned value is, as "text".
+        operation: String,
         /// The variable.
         variable: String,
         /// Its declared type.

@@ -24,19 +24,20 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, candidate)| candidate)
 }
 
-/// Jaro-Winkler favours shared prefixes; one edit in a short word (`GOT`, `GET`) counts as close too.
+/// Jaro-Winkler favours shared prefixes; one edit in a short word (`GOT`, `GET`) counts as
+/// close too, and swapping two neighbours (`GTE`, `GET`) is one edit.
 fn similarity(word: &str, candidate: &str) -> f64 {
-    let one_edit = strsim::levenshtein(word, candidate) <= 1 && word.chars().count() >= 3;
+    let one_edit = strsim::osa_distance(word, candidate) <= 1 && word.chars().count() >= 3;
     match one_edit {
         true => 1.0_f64.min(0.8_f64.max(strsim::jaro_winkler(word, candidate))),
         false => strsim::jaro_winkler(word, candidate),
     }
 }
 
-/// " (expected one of `a`, `b`)" for an unknown key, or nothing when there is no list.
+/// " (expected one of `a`, `b`)" for an unknown key, or nothing when no key is allowed.
 pub fn expected_keys(expected: &[&str]) -> String {
     match expected {
-        [] => " (no keys are allowed here)".to_owned(),
+        [] => String::new(),
         _ => format!(" (expected one of {})", backticked(expected)),
     }
 }
@@ -44,6 +45,14 @@ pub fn expected_keys(expected: &[&str]) -> String {
 /// " (expected one of `a`, `b`)" for an unknown value.
 pub fn expected_values(expected: &[&str]) -> String {
     format!(" (expected one of {})", backticked(expected))
+}
+
+/// "a" or "an", for "a `message` block" and "an `end` block".
+pub fn article(word: &str) -> &'static str {
+    match word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        true => "an",
+        false => "a",
+    }
 }
 
 /// `a`, `b`, `c`.
@@ -74,6 +83,12 @@ mod tests {
     #[test]
     fn one_edit_in_a_short_word_is_close() {
         assert_eq!(closest("GOT", ["GET", "POST"]), Some("GET"));
+    }
+
+    #[test]
+    fn swapped_letters_are_close() {
+        assert_eq!(closest("GTE", ["GET", "POST"]), Some("GET"));
+        assert_eq!(closest("nxet", ["next", "message"]), Some("next"));
     }
 
     #[test]

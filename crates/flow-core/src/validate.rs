@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use petgraph::visit::{Bfs, EdgeRef};
 
 use crate::compile::fits_type;
-use crate::compile::reader::{offset_span, Reporter};
+use crate::compile::reader::Reporter;
 use crate::diagnostic::Problem;
 use crate::flow::{
     BlockId, BlockKind, Flow, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES,
@@ -19,9 +19,20 @@ use crate::yaml::{Node, NodeValue};
 pub(crate) type BlockNode<'n> = (BlockId, &'n Node, &'n Node);
 
 /// Runs every whole-flow check.
-pub(crate) fn check(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
-    check_reachable(reporter, flow);
-    check_endless_loops(reporter, flow);
+///
+/// `graph_complete` is false when a block failed to compile or a target names no block: the
+/// graph then lacks edges, and reachability and loop warnings would be guesses that vanish
+/// once the errors are fixed, so those two checks wait for a complete graph.
+pub(crate) fn check(
+    reporter: &mut Reporter,
+    flow: &Flow,
+    block_nodes: &[BlockNode],
+    graph_complete: bool,
+) {
+    if graph_complete {
+        check_reachable(reporter, flow);
+        check_endless_loops(reporter, flow);
+    }
     check_variables_assigned(reporter, flow, block_nodes);
     check_list_saves(reporter, flow, block_nodes);
     check_set_types(reporter, flow, block_nodes);
@@ -112,46 +123,148 @@ fn assigned_variables(flow: &Flow) -> HashSet<&str> {
     assigned
 }
 
-fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
-    let assigned = assigned_variables(flow);
-    for (id, _, body) in block_nodes {
-        reporter.block = Some(id.to_string());
-        let mut reads = Vec::new();
-        collect_reads(body, false, &mut reads);
-        for (name, span) in reads {
-            if !assigned.contains(name.as_str()) {
-                let help = crate::suggest::did_you_mean(&name, assigned.iter().copied());
-                reporter.report_with_help(Problem::UnassignedVariable(name), span, help);
+/// The variables a block that failed to compile would assign, read generously from its YAML:
+/// its mistake is reported already, and must not make every later read look unassigned.
+fn assigned_in_yaml<'n>(node: &'n Node, assigned: &mut HashSet<&'n str>) {
+    match &node.value {
+        NodeValue::Scalar(..) => {}
+        NodeValue::Seq(items) => items
+            .iter()
+            .for_each(|item| assigned_in_yaml(item, assigned)),
+        NodeValue::Map(entries) => {
+            for (key, value) in entries {
+                match (key.as_scalar(), &value.value) {
+                    (Some("save_to" | "to" | "failure"), NodeValue::Scalar(name, _)) => {
+                        assigned.insert(name.trim());
+                    }
+                    (Some("set"), NodeValue::Map(set)) => {
+                        assigned.extend(
+                            set.iter()
+                                .filter_map(|(name, _)| name.as_scalar())
+                                .map(str::trim),
+                        );
+                    }
+                    (Some("save"), NodeValue::Map(save)) => {
+                        assigned.extend(
+                            save.iter()
+                                .filter_map(|(_, name)| name.as_scalar())
+                                .map(str::trim),
+                        );
+                    }
+                    _ => {}
+                }
+                assigned_in_yaml(value, assigned);
             }
         }
     }
 }
 
-/// Every variable read in a block's text: placeholders in any string, and `var:` of conditions.
-fn collect_reads(
-    node: &Node,
-    is_condition_var: bool,
-    reads: &mut Vec<(String, crate::yaml::Span)>,
-) {
-    match &node.value {
-        NodeValue::Scalar(text, _) if is_condition_var => {
-            let name = text.split(['.', '[']).next().unwrap_or_default().trim();
-            reads.push((name.to_owned(), node.text_start()));
+fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
+    let mut assigned = assigned_variables(flow);
+    for (id, _, body) in block_nodes {
+        if flow.block(id.as_str()).is_none() {
+            assigned_in_yaml(body, &mut assigned);
         }
+    }
+    for (id, _, body) in block_nodes {
+        reporter.block = Some(id.to_string());
+        let mut reads = Vec::new();
+        collect_reads(body, Place::Keys, &mut reads);
+        for (name, node, offset) in reads {
+            if !assigned.contains(name.as_str()) {
+                let span = reporter.offset_span(node, offset);
+                let help = crate::suggest::did_you_mean(&name, assigned.iter().copied()).unwrap_or_else(|| {
+                    format!("declare `{name}` under `variables:`, or give it a value first with a question's `save_to`, a `set` or a webhook's `save`")
+                });
+                reporter.report_with_help(Problem::UnassignedVariable(name), span, Some(help));
+            }
+        }
+    }
+}
+
+/// A variable read: its name, the scalar that reads it, and where in that scalar.
+type Read<'n> = (String, &'n Node, usize);
+
+/// Keys whose values are names, paths, patterns or literal values, never templates: a `{{`
+/// there is another problem (reported when the block compiles), not a read.
+const NOT_TEMPLATES: &[&str] = &[
+    "save_to",
+    "to",
+    "failure",
+    "path",
+    "default",
+    "save",
+    "pattern",
+    "expect",
+    "method",
+    "content_type",
+    "timeout",
+    "accept_status",
+    "attempts",
+    "restart",
+    "return",
+    "case_sensitive",
+    "bot",
+    "block",
+    "team",
+    "next",
+    "on_failure",
+    "on_invalid",
+    "on_timeout",
+    "else",
+];
+
+/// Keys under which every string is a template, whatever its key: request parts and values.
+const DATA: &[&str] = &["query", "headers", "body", "set", "with", "data"];
+
+/// Where in a block `collect_reads` is.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    /// Among the block's own keys, where some values are not templates.
+    Keys,
+    /// Under `choice`, where `var:` reads a variable.
+    Choice,
+    /// Under one of [`DATA`], where every string is a template.
+    Data,
+}
+
+/// Every variable read in a block's text: placeholders in strings that are templates, and
+/// `var:` of the conditions under `choice`.
+fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
+    match &node.value {
         NodeValue::Scalar(text, _) if text.contains("{{") => {
             if let Ok(template) = Template::parse(text) {
                 for variable in template.variables() {
-                    reads.push((variable.name.clone(), offset_span(node, variable.offset)));
+                    reads.push((variable.name.clone(), node, variable.offset));
                 }
             }
         }
         NodeValue::Scalar(..) => {}
         NodeValue::Seq(items) => items
             .iter()
-            .for_each(|item| collect_reads(item, false, reads)),
+            .for_each(|item| collect_reads(item, place, reads)),
         NodeValue::Map(entries) => {
             for (key, value) in entries {
-                collect_reads(value, key.as_scalar() == Some("var"), reads);
+                let key = key.as_scalar().unwrap_or_default();
+                match (place, key) {
+                    (Place::Data, _) => collect_reads(value, place, reads),
+                    (Place::Choice, "var") => {
+                        // A `var` that is not a name (`{{size}}`) is an error of its own.
+                        let name = value
+                            .as_scalar()
+                            .and_then(|text| text.split(['.', '[']).next())
+                            .map(str::trim);
+                        if let Some(name) =
+                            name.filter(|name| crate::compile::reader::is_variable_name(name))
+                        {
+                            reads.push((name.to_owned(), value, 0));
+                        }
+                    }
+                    (_, key) if NOT_TEMPLATES.contains(&key) => {}
+                    (_, key) if DATA.contains(&key) => collect_reads(value, Place::Data, reads),
+                    (_, "choice") => collect_reads(value, Place::Choice, reads),
+                    _ => collect_reads(value, place, reads),
+                }
             }
         }
     }
@@ -209,40 +322,96 @@ fn check_set_types(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNod
         let Some(BlockKind::Set(set)) = flow.block(id.as_str()).map(|block| &block.kind) else {
             continue;
         };
-        let keys = find(body, &["set"])
+        let entries = find(body, &["set"])
             .and_then(Node::as_map)
             .unwrap_or_default();
         reporter.block = Some(id.to_string());
-        for ((name, operation), (key, _)) in set.assignments.iter().zip(keys) {
+        for (name, operation) in &set.assignments {
             let Some(declared) = declared_type(flow, name) else {
                 continue;
             };
-            let fits = match operation {
-                SetOperation::Add(_)
-                | SetOperation::Subtract(_)
-                | SetOperation::Multiply(_)
-                | SetOperation::Divide(_) => declared == VarType::Number,
-                SetOperation::Append(_) => declared == VarType::Text,
-                SetOperation::Push(_) | SetOperation::Remove(_) | SetOperation::Clear => {
-                    declared == VarType::List
-                }
-                SetOperation::Assign(ValueTemplate::Literal(value)) => fits_type(declared, value),
-                SetOperation::Assign(ValueTemplate::List(_)) => {
-                    matches!(declared, VarType::List | VarType::Object)
-                }
-                SetOperation::Assign(ValueTemplate::Object(_)) => declared == VarType::Object,
-                SetOperation::Assign(ValueTemplate::Text(_)) => true,
-            };
-            if !fits {
-                reporter.report(
-                    Problem::SetTypeMismatch {
-                        operation: operation.name(),
-                        variable: name.clone(),
-                        declared: declared.name(),
-                    },
-                    key.span,
-                );
+            if fits_operation(declared, operation) {
+                continue;
             }
+            // The value, or the operation's key inside it; found by name, since the
+            // assignments skip what failed or repeated.
+            let value = entries
+                .iter()
+                .find(|(key, _)| key.as_scalar().map(str::trim) == Some(name))
+                .map(|(_, value)| value);
+            let span = value.map(|value| {
+                value
+                    .as_map()
+                    .and_then(|op| op.first())
+                    .map_or(value.span, |(key, _)| key.span)
+            });
+            let (what, help) = match operation {
+                SetOperation::Assign(value) => (
+                    assigned_kind(value).to_owned(),
+                    format!(
+                        "assign {}, or declare `{name}` with another type",
+                        crate::compile::type_described(declared)
+                    ),
+                ),
+                _ => (
+                    format!("`{}`", operation.name()),
+                    operations_for(declared).to_owned(),
+                ),
+            };
+            reporter.report_with_help(
+                Problem::SetTypeMismatch {
+                    operation: what,
+                    variable: name.clone(),
+                    declared: declared.name(),
+                },
+                span.unwrap_or_default(),
+                Some(help),
+            );
         }
+    }
+}
+
+/// True when `operation` may be applied to a variable declared as `declared`.
+fn fits_operation(declared: VarType, operation: &SetOperation) -> bool {
+    match operation {
+        SetOperation::Add(_)
+        | SetOperation::Subtract(_)
+        | SetOperation::Multiply(_)
+        | SetOperation::Divide(_) => declared == VarType::Number,
+        SetOperation::Append(_) => declared == VarType::Text,
+        SetOperation::Push(_) | SetOperation::Remove(_) | SetOperation::Clear => {
+            declared == VarType::List
+        }
+        SetOperation::Assign(ValueTemplate::Literal(value)) => fits_type(declared, value),
+        SetOperation::Assign(ValueTemplate::List(_)) => {
+            matches!(declared, VarType::List | VarType::Object)
+        }
+        SetOperation::Assign(ValueTemplate::Object(_)) => declared == VarType::Object,
+        SetOperation::Assign(ValueTemplate::Text(_)) => true,
+    }
+}
+
+/// What an assigned value is: "text", "a number", "a list"...
+fn assigned_kind(value: &ValueTemplate) -> &'static str {
+    match value {
+        ValueTemplate::Literal(serde_json::Value::Array(_)) | ValueTemplate::List(_) => "a list",
+        ValueTemplate::Literal(serde_json::Value::Object(_)) | ValueTemplate::Object(_) => {
+            "an object"
+        }
+        ValueTemplate::Literal(serde_json::Value::Number(_)) => "a number",
+        ValueTemplate::Literal(serde_json::Value::Bool(_)) => "a boolean",
+        ValueTemplate::Literal(serde_json::Value::Null) => "nothing (null)",
+        ValueTemplate::Literal(serde_json::Value::String(_)) | ValueTemplate::Text(_) => "text",
+    }
+}
+
+/// The operations a variable of `declared` type takes, as help.
+fn operations_for(declared: VarType) -> &'static str {
+    match declared {
+        VarType::Number => "a number takes `add`, `subtract`, `multiply` and `divide`",
+        VarType::Text => "text takes `append`, or a new value",
+        VarType::List => "a list takes `push`, `remove` and `clear`",
+        VarType::Boolean => "a boolean takes a new value, `true` or `false`",
+        VarType::Object => "an object takes a new value",
     }
 }

@@ -10,6 +10,11 @@ use std::fmt;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+mod errors;
+mod locate;
+
+pub use locate::SourceMap;
+
 /// A position in a flow file: 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
@@ -79,6 +84,8 @@ pub struct YamlError {
     pub span: Span,
     /// The parser's explanation.
     pub message: String,
+    /// What to do, for the mistakes bot authors make most.
+    pub help: Option<String>,
 }
 
 impl Node {
@@ -161,6 +168,10 @@ pub(crate) enum Plain {
     Str,
 }
 
+fn is_empty_plain(node: &Node) -> bool {
+    matches!(&node.value, NodeValue::Scalar(text, ScalarStyle::Plain) if text.is_empty())
+}
+
 fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
@@ -195,12 +206,10 @@ pub(crate) fn resolve_plain(text: &str) -> Plain {
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = TreeBuilder::default();
     let mut parser = Parser::new_from_str(source);
+    // Every document is read, so that a second one is reported instead of ignored.
     parser
-        .load(&mut builder, false)
-        .map_err(|error| YamlError {
-            span: span_of(error.marker()),
-            message: error.info().to_owned(),
-        })?;
+        .load(&mut builder, true)
+        .map_err(|error| errors::explain(source, span_of(error.marker()), error.info()))?;
     if let Some(error) = builder.error {
         return Err(error);
     }
@@ -246,7 +255,18 @@ impl TreeBuilder {
                     }
                     *pending_key = Some(node);
                 }
-                Some(key) => entries.push((key, node)),
+                Some(key) => {
+                    // An empty value (`next:` and nothing after it) has no position of its own:
+                    // the scanner marks where the next token starts, often lines below.
+                    let node = match is_empty_plain(&node) {
+                        true => Node {
+                            span: key.span,
+                            ..node
+                        },
+                        false => node,
+                    };
+                    entries.push((key, node));
+                }
             },
         }
     }
@@ -293,12 +313,17 @@ impl MarkedEventReceiver for TreeBuilder {
             Event::Alias(anchor) => match self.anchors.get(&anchor).cloned() {
                 Some(node) => self.push_node(Node { span, ..node }, 0),
                 None => {
-                    self.error.get_or_insert(YamlError {
+                    self.error.get_or_insert(errors::explain(
+                        "",
                         span,
-                        message: "alias to an unknown anchor".to_owned(),
-                    });
+                        "alias to an unknown anchor",
+                    ));
                 }
             },
+            Event::DocumentStart if self.root.is_some() => {
+                let message = "a flow file holds one bot, but a second YAML document starts here";
+                self.error.get_or_insert(errors::explain("", span, message));
+            }
             Event::Nothing | Event::StreamStart | Event::StreamEnd => {}
             Event::DocumentStart | Event::DocumentEnd => {}
         }

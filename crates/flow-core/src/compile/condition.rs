@@ -8,21 +8,22 @@ use crate::suggest;
 use crate::template::{Part, Template};
 use crate::yaml::{Node, NodeValue};
 
-use super::reader::{self, fields, Reporter};
+use super::reader::{self, fields, Fields, Reporter};
 use super::TargetRef;
 
 /// Reads the list of `{if, next}` branches and the `{else}` of a choice.
 pub(crate) fn read_choice(
     reporter: &mut Reporter,
     id: &BlockId,
+    kind_key: &Node,
     value: &Node,
     targets: &mut Vec<TargetRef>,
 ) -> Option<BlockKind> {
     let NodeValue::Seq(items) = &value.value else {
-        reporter.wrong_type(
-            value,
-            "`choice`",
-            "a list of `{if: ..., next: ...}` and one `{else: ...}`",
+        reporter.report_with_help(
+            Problem::WrongType(format!("`choice` must be a list of branches, found {}", value.describe())),
+            value.span,
+            Some("write each branch as a list item, `- if: <condition>` with `next: <block id>` below it, and end with `- else: <block id>`".to_owned()),
         );
         return None;
     };
@@ -38,15 +39,19 @@ pub(crate) fn read_choice(
             if keys.has("if") || keys.has("next") {
                 reporter.report_with_help(
                     Problem::BadValue("`else` stands alone in its branch".to_owned()),
-                    item.span,
-                    Some("write `- else: <block id>` as the last branch".to_owned()),
+                    keys.key_node("else").map_or(item.span, |key| key.span),
+                    Some(
+                        "write `- else: <block id>` as a branch of its own, the last one"
+                            .to_owned(),
+                    ),
                 );
                 ok = false;
             }
             if otherwise.is_some() {
-                reporter.report(
+                reporter.report_with_help(
                     Problem::BadValue(format!("choice `{id}` has two `else` branches")),
                     node.span,
+                    Some("keep one `else`, as the last branch: it is taken when no branch above matched".to_owned()),
                 );
                 ok = false;
             }
@@ -55,11 +60,14 @@ pub(crate) fn read_choice(
         }
         let (Some(condition), Some(next)) = (keys.get("if"), keys.get("next")) else {
             let missing = if keys.has("if") { "next" } else { "if" };
-            reporter.report_with_help(
-                Problem::MissingKey(format!("a choice branch has no `{missing}`")),
-                item.span,
-                Some("write `- if: <condition>` with `next: <block id>`".to_owned()),
-            );
+            // A misspelt key was reported already, with a did-you-mean.
+            if !keys.mentions(missing) {
+                reporter.report_with_help(
+                    Problem::MissingKey(format!("a choice branch has no `{missing}`")),
+                    item.span,
+                    Some("write `- if: <condition>` with `next: <block id>` below it".to_owned()),
+                );
+            }
             ok = false;
             continue;
         };
@@ -74,7 +82,7 @@ pub(crate) fn read_choice(
     let Some(otherwise) = otherwise else {
         reporter.report_with_help(
             Problem::MissingElse(id.to_string()),
-            value.span,
+            kind_key.span,
             Some("add `- else: <block id>` as the last branch".to_owned()),
         );
         return None;
@@ -133,11 +141,7 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
         .filter(|key| !matches!(*key, "var" | "case_sensitive"))
         .collect();
     let [test] = tests.as_slice() else {
-        let message = match tests.len() {
-            0 => "a condition has no test (add an operator such as `equals`, or `is`, `all`, `any`, `not`)".to_owned(),
-            _ => format!("a condition has several tests ({}); combine them with `all` or `any`", suggest::backticked(&tests)),
-        };
-        reporter.report(Problem::BadValue(message), node.span);
+        report_test_count(reporter, node, &keys, &tests);
         return None;
     };
     let value = keys.get(test)?;
@@ -147,11 +151,11 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
                 .key_node("var")
                 .or_else(|| keys.key_node("case_sensitive"))
             {
-                reporter.report(
-                    Problem::BadValue(format!(
-                        "`{test}` takes conditions, not `var` or `case_sensitive` beside it"
-                    )),
+                let name = extra.as_scalar().unwrap_or("var");
+                reporter.report_with_help(
+                    Problem::BadValue(format!("`{test}` takes conditions, not `{name}` beside it")),
                     extra.span,
+                    Some(format!("write `{name}` in each condition under `{test}:`, such as `- {{var: order state, equals: shipped}}`")),
                 );
                 return None;
             }
@@ -207,12 +211,39 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
     }
 }
 
+/// Reports a condition with no test, or with several (at the second one).
+fn report_test_count(reporter: &mut Reporter, node: &Node, keys: &Fields, tests: &[&str]) {
+    match tests {
+        // A misspelt operator (`equal:`) was reported already, with a did-you-mean.
+        [_] => {}
+        [] if CONDITION_KEYS.iter().any(|key| keys.mentions(key) && !keys.has(key)) => {}
+        [] => reporter.report_with_help(
+            Problem::BadValue("a condition has no test".to_owned()),
+            node.span,
+            Some("add an operator such as `equals: <value>`, or `is`, `all`, `any` or `not`".to_owned()),
+        ),
+        [first, second, ..] => reporter.report_with_help(
+            Problem::BadValue(format!("a condition has several tests: `{first}` and `{second}`")),
+            keys.key_node(second).map_or(node.span, |key| key.span),
+            Some(format!(
+                "a condition has one test; to require both, write `all: [{{var: ..., {first}: ...}}, {{var: ..., {second}: ...}}]`"
+            )),
+        ),
+    }
+}
+
 fn read_combination(reporter: &mut Reporter, test: &str, value: &Node) -> Option<Condition> {
     if test == "not" {
         return Some(Condition::Not(Box::new(read_condition(reporter, value)?)));
     }
     let NodeValue::Seq(items) = &value.value else {
-        reporter.wrong_type(value, &format!("`{test}`"), "a list of conditions");
+        let help = format!("write one condition per item, `{test}: [{{var: ..., equals: ...}}, {{...}}]`; for a single condition, drop `{test}:`");
+        reporter.wrong_type_with_help(
+            value,
+            &format!("`{test}`"),
+            "a list of conditions",
+            Some(help),
+        );
         return None;
     };
     let conditions: Vec<_> = items
@@ -237,25 +268,53 @@ fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject>
         });
     };
     let source = reader::text(reporter, node, "`var`")?;
+    let help = Some(
+        "write a variable name, optionally with a path: `shop failure.status`, `titles[0]`"
+            .to_owned(),
+    );
+    // `var` is what a placeholder holds, so the template parser reads it, names and paths alike.
     let wrapped = format!("{{{{{source}}}}}");
-    let parsed = Template::parse(&wrapped);
-    match parsed.as_ref().ok().and_then(Template::single_placeholder) {
-        Some(Part::Variable(variable)) => Some(Subject {
-            variable: variable.name.clone(),
-            path: variable.path.clone(),
-        }),
-        _ => {
-            let offset = parsed
-                .err()
-                .map_or(0, |error| error.offset.saturating_sub(2));
+    let problem = match Template::parse(&wrapped) {
+        Ok(template) => match template.single_placeholder() {
+            Some(Part::Variable(variable)) => {
+                return Some(Subject {
+                    variable: variable.name.clone(),
+                    path: variable.path.clone(),
+                })
+            }
+            _ if source.trim().starts_with("{{") => {
+                let bare = source.trim().trim_matches(['{', '}']).trim();
+                let help = Some(format!(
+                    "write the variable's name without braces: `var: {bare}`"
+                ));
+                let problem = Problem::BadValue(format!(
+                    "`var` names a variable, without braces: found `{source}`"
+                ));
+                reporter.report_with_help(problem, reporter.offset_span(node, 0), help);
+                return None;
+            }
+            _ => (
+                Problem::BadValue(format!(
+                    "`{source}` is not a variable or a variable with a path"
+                )),
+                0,
+            ),
+        },
+        Err(_) if source.trim().is_empty() => (Problem::BadValue("`var` is empty".to_owned()), 0),
+        Err(error) => {
+            let (message, hint) = reader::split_hint(&error.message);
+            let problem = Problem::PathSyntax(format!("{message} in `var: {source}`"));
             reporter.report_with_help(
-                Problem::BadValue(format!("`{source}` is not a variable or a variable with a path")),
-                reader::offset_span(node, offset),
-                Some("write a variable name, optionally with a path: `shop failure.status`, `titles[0]`".to_owned()),
+                problem,
+                reporter.offset_span(node, error.offset.saturating_sub(2)),
+                hint.or(help),
             );
-            None
+            return None;
         }
-    }
+    };
+    let (problem, offset) = problem;
+    reporter.report_with_help(problem, reporter.offset_span(node, offset), help);
+    None
 }
 
 fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Option<ValueTemplate> {
@@ -270,11 +329,20 @@ fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Opt
         (_, ValueTemplate::Text(_)) => true,
     };
     if !fits {
-        let expected = match operator {
-            Operator::OneOf => "a list, or one list variable such as \"{{titles}}\"",
-            _ => "a single value",
+        let (expected, help) = match operator {
+            Operator::OneOf => (
+                "a list, or one list variable such as \"{{titles}}\"",
+                format!(
+                    "write a list, `one_of: [{}]`, or use `equals` for a single value",
+                    node.as_scalar().unwrap_or("...")
+                ),
+            ),
+            _ => (
+                "a single value",
+                "to compare with several values, use `one_of: [...]`".to_owned(),
+            ),
         };
-        reporter.wrong_type(node, &what, expected);
+        reporter.wrong_type_with_help(node, &what, expected, Some(help));
         return None;
     }
     Some(value)
@@ -287,19 +355,7 @@ fn compile_regex(
     case_sensitive: bool,
 ) -> Option<regex::Regex> {
     let pattern = crate::template::value_to_text(pattern);
-    match regex::RegexBuilder::new(&pattern)
-        .case_insensitive(!case_sensitive)
-        .build()
-    {
-        Ok(regex) => Some(regex),
-        Err(error) => {
-            reporter.report(
-                Problem::RegexSyntax(super::blocks::first_line(&error.to_string())),
-                node.span,
-            );
-            None
-        }
-    }
+    reader::regex(reporter, node, &pattern, !case_sensitive)
 }
 
 /// A short text of a condition for graph edges: `shop failure is message`.

@@ -53,20 +53,33 @@ pub(crate) struct TargetRef {
 
 /// Loads and checks a flow from its YAML text.
 pub fn load(source: &str) -> Loaded {
-    let mut reporter = Reporter::default();
+    let mut reporter = Reporter::new(source);
     let flow = match yaml::parse(source) {
         Ok(Some(root)) => compile(&mut reporter, &root, source),
         Ok(None) => {
-            reporter.report(Problem::NotAMapping("an empty file"), Span::new(1, 1));
+            reporter.report_with_help(
+                Problem::NotAMapping("an empty file"),
+                Span::new(1, 1),
+                Some(START_HELP.to_owned()),
+            );
             None
         }
         Err(error) => {
-            reporter.report(Problem::YamlSyntax(error.message), error.span);
+            reporter.report_with_help(Problem::YamlSyntax(error.message), error.span, error.help);
             None
         }
     };
     let mut diagnostics = reporter.diagnostics;
     diagnostic::sort(&mut diagnostics);
+    // An alias repeats its anchor's nodes, positions included: a problem inside an anchored
+    // value would be reported once per use, at the same place, in the same words.
+    let mut unique: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    for diagnostic in diagnostics {
+        if !unique.contains(&diagnostic) {
+            unique.push(diagnostic);
+        }
+    }
+    let diagnostics = unique;
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Loaded {
         flow: flow.filter(|_| !has_errors),
@@ -74,13 +87,30 @@ pub fn load(source: &str) -> Loaded {
     }
 }
 
+/// How a flow file starts, for files that do not.
+const START_HELP: &str =
+    "a flow file starts with `bot: <id>` and `blocks:`; see docs/flow-format.md";
+
 fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     if root.as_map().is_none() {
-        reporter.report(Problem::NotAMapping(root.describe()), root.span);
+        let help = match &root.value {
+            NodeValue::Seq(_) => "a flow file holds one bot, as a mapping: remove the `- ` before `bot:` and indent the rest back",
+            _ => START_HELP,
+        };
+        reporter.report_with_help(
+            Problem::NotAMapping(root.describe()),
+            root.span,
+            Some(help.to_owned()),
+        );
         return None;
     }
-    let top = fields(reporter, root, "the flow", TOP_LEVEL_KEYS)?;
-    let id = read_bot_id(reporter, root, top.get("bot"));
+    let elsewhere = |key: &str| {
+        let close = suggest::closest(key, TOP_LEVEL_KEYS.iter().copied()).is_some();
+        (!close && key != "<<")
+            .then(|| "for notes about the bot, use `description` or a `#` comment".to_owned())
+    };
+    let top = reader::fields_or_elsewhere(reporter, root, "the flow", TOP_LEVEL_KEYS, &elsewhere)?;
+    let id = read_bot_id(reporter, root, &top);
     let description = top
         .get("description")
         .and_then(|node| reader::text(reporter, node, "`description`"));
@@ -98,6 +128,8 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     let mut block_nodes = Vec::new();
     match top.get("blocks") {
         Some(node) => read_blocks(reporter, node, &mut blocks, &mut block_nodes, &mut targets),
+        // A misspelt `blokcs:` was reported already, with a did-you-mean.
+        None if top.mentions("blocks") => {}
         None => reporter.report_with_help(
             Problem::MissingKey("the flow has no `blocks`".to_owned()),
             root.span,
@@ -106,16 +138,26 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     }
     reporter.block = None;
     if top.has("blocks") && blocks.is_empty() && !reporter.has_errors() {
-        reporter.report(
+        reporter.report_with_help(
             Problem::NoBlocks,
             top.key_node("blocks").map_or(root.span, |key| key.span),
+            Some(
+                "add at least one block under `blocks:`, such as `hello: {end: Hello!}`".to_owned(),
+            ),
         );
     }
     // Targets may name blocks that failed to compile: those exist, with their own errors.
     let all_ids: IndexSet<&str> = block_nodes.iter().map(|(id, ..)| id.as_str()).collect();
+    // Without readable blocks every `start` would look unknown.
+    if block_nodes.is_empty() {
+        return None;
+    }
     let start = read_start(reporter, top.get("start"), &all_ids);
     check_targets(reporter, &targets, &all_ids);
 
+    // Reachability and loops can only be judged when every block and every edge is known.
+    let graph_complete = blocks.len() == block_nodes.len()
+        && targets.iter().all(|t| all_ids.contains(&t.to.as_str()));
     let (graph, graph_index) = build_graph(&blocks, &targets);
     let flow = Flow {
         id: id.unwrap_or_default(),
@@ -128,12 +170,15 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
         graph_index,
         content_hash: fnv1a(source.as_bytes()),
     };
-    crate::validate::check(reporter, &flow, &block_nodes);
+    crate::validate::check(reporter, &flow, &block_nodes, graph_complete);
     Some(flow)
 }
 
-fn read_bot_id(reporter: &mut Reporter, root: &Node, node: Option<&Node>) -> Option<String> {
-    let Some(node) = node else {
+fn read_bot_id(reporter: &mut Reporter, root: &Node, top: &reader::Fields) -> Option<String> {
+    let Some(node) = top.get("bot") else {
+        if top.mentions("bot") {
+            return None;
+        }
         reporter.report_with_help(
             Problem::MissingKey("the flow has no `bot` id".to_owned()),
             root.span,
@@ -142,19 +187,27 @@ fn read_bot_id(reporter: &mut Reporter, root: &Node, node: Option<&Node>) -> Opt
         return None;
     };
     let id = reader::text(reporter, node, "`bot`")?;
-    let valid = !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid {
+    if !is_bot_id(id) {
+        let underscored = id.trim().replace(char::is_whitespace, "_");
+        let help = match is_bot_id(&underscored) {
+            true => format!("use ASCII letters, digits, `-` and `_`, such as `{underscored}`"),
+            false => "use ASCII letters, digits, `-` and `_`".to_owned(),
+        };
         reporter.report_with_help(
             Problem::BadValue(format!("`{id}` is not a valid bot id")),
             node.span,
-            Some("use letters, digits, `-` and `_`".to_owned()),
+            Some(help),
         );
         return None;
     }
     Some(id.to_owned())
+}
+
+fn is_bot_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn read_variables(reporter: &mut Reporter, node: &Node) -> IndexMap<String, VariableDecl> {
@@ -166,9 +219,12 @@ fn read_variables(reporter: &mut Reporter, node: &Node) -> IndexMap<String, Vari
         let Some(name) = reader::variable_name(reporter, key, "a declared variable") else {
             continue;
         };
-        if let Some(decl) = read_declaration(reporter, name, value) {
-            variables.insert(name.to_owned(), decl);
-        }
+        // A declaration with a mistake still declares the name: reads of it are not the problem.
+        let decl = read_declaration(reporter, name, value).unwrap_or(VariableDecl {
+            var_type: None,
+            default: None,
+        });
+        variables.insert(name.to_owned(), decl);
     }
     variables
 }
@@ -206,19 +262,26 @@ fn read_declaration(reporter: &mut Reporter, name: &str, node: &Node) -> Option<
         Some(type_node) => Some(read_type(reporter, type_node)?),
         None => None,
     };
-    let default = default.map(Node::to_json);
-    if let (Some(var_type), Some(value)) = (var_type, &default) {
-        if !fits_type(var_type, value) {
-            reporter.report(
+    if let (Some(var_type), Some(default)) = (var_type, default) {
+        if !fits_type(var_type, &default.to_json()) {
+            reporter.report_with_help(
                 Problem::BadValue(format!(
-                    "the default of `{name}` does not fit its type {}",
+                    "the default of `{name}` is {}, but `{name}` is declared as {}",
+                    default.describe(),
                     var_type.name()
                 )),
-                node.span,
+                default.span,
+                Some(format!(
+                    "give a default that is {}, or change the type",
+                    type_described(var_type)
+                )),
             );
         }
     }
-    Some(VariableDecl { var_type, default })
+    Some(VariableDecl {
+        var_type,
+        default: default.map(Node::to_json),
+    })
 }
 
 fn read_type(reporter: &mut Reporter, node: &Node) -> Option<VarType> {
@@ -230,18 +293,45 @@ fn read_type(reporter: &mut Reporter, node: &Node) -> Option<VarType> {
         "boolean" => VarType::Boolean,
         "object" => VarType::Object,
         _ => {
+            let help = match type_synonym(name) {
+                Some(type_name) => Some(format!("did you mean `{type_name}`?")),
+                None => suggest::did_you_mean(name, TYPE_NAMES.iter().copied()),
+            };
             reporter.report_with_help(
                 Problem::BadValue(format!(
                     "unknown variable type `{name}` (expected one of {})",
                     suggest::backticked(TYPE_NAMES)
                 )),
                 node.span,
-                suggest::did_you_mean(name, TYPE_NAMES.iter().copied()),
+                help,
             );
             return None;
         }
     };
     Some(var_type)
+}
+
+/// The flow's name for a type that other languages call `name`: `string` is `text`.
+fn type_synonym(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "string" | "str" => "text",
+        "int" | "integer" | "float" | "double" | "decimal" => "number",
+        "array" | "vec" => "list",
+        "bool" => "boolean",
+        "dict" | "map" | "mapping" | "json" | "any" => "object",
+        _ => return None,
+    })
+}
+
+/// What a value of `var_type` is, for help texts: "a number".
+pub(crate) fn type_described(var_type: VarType) -> &'static str {
+    match var_type {
+        VarType::Text => "text",
+        VarType::Number => "a number",
+        VarType::List => "a list",
+        VarType::Boolean => "`true` or `false`",
+        VarType::Object => "any value",
+    }
 }
 
 /// True when `value` may be stored in a variable declared as `var_type`.
@@ -308,21 +398,27 @@ pub(crate) fn read_accept_status(reporter: &mut Reporter, node: &Node) -> Option
         _ => vec![node],
     };
     let mut entries = Vec::new();
+    let mut ok = true;
     for item in items {
-        let entry = item.as_scalar().and_then(AcceptStatus::parse_entry);
-        match entry {
-            Some(entry) => entries.push(entry),
+        match item.as_scalar().filter(|_| !item.is_null()) {
+            Some(text) => match AcceptStatus::parse_entry(text) {
+                Some(entry) => entries.push(entry),
+                None => {
+                    report_bad_status(reporter, item, text);
+                    ok = false;
+                }
+            },
             None => {
                 reporter.wrong_type(
                     item,
                     "an `accept_status` entry",
                     "a status such as `200` or a class such as `2xx`",
                 );
-                return None;
+                ok = false;
             }
         }
     }
-    if entries.is_empty() {
+    if ok && entries.is_empty() {
         reporter.wrong_type(
             node,
             "`accept_status`",
@@ -330,7 +426,25 @@ pub(crate) fn read_accept_status(reporter: &mut Reporter, node: &Node) -> Option
         );
         return None;
     }
-    Some(AcceptStatus::from_entries(entries))
+    ok.then(|| AcceptStatus::from_entries(entries))
+}
+
+/// Reports an `accept_status` entry that is no HTTP status or class, saying which ones exist.
+fn report_bad_status(reporter: &mut Reporter, item: &Node, text: &str) {
+    let message = match text.trim().to_ascii_lowercase().ends_with("xx") {
+        true => {
+            format!("`{text}` is not a class of HTTP statuses: classes run from `1xx` to `5xx`")
+        }
+        false => format!("`{text}` is not an HTTP status: statuses run from 100 to 599"),
+    };
+    reporter.report_with_help(
+        Problem::BadValue(message),
+        item.span,
+        Some(
+            "write a status such as `200`, a class such as `2xx`, or a list of them: `[200, 201]`"
+                .to_owned(),
+        ),
+    );
 }
 
 fn read_blocks<'n>(
@@ -340,14 +454,36 @@ fn read_blocks<'n>(
     block_nodes: &mut Vec<(BlockId, &'n Node, &'n Node)>,
     targets: &mut Vec<TargetRef>,
 ) {
+    if node.as_map().is_none() {
+        let help = "write each block as `<block id>:`, without `- `, with what it does below it"
+            .to_owned();
+        reporter.wrong_type_with_help(
+            node,
+            "`blocks`",
+            "a mapping of block ids to blocks",
+            Some(help),
+        );
+        return;
+    }
     let Some(entries) = fields(reporter, node, "`blocks`", &[]) else {
         return;
     };
     for (name, key, value) in entries.iter() {
+        reporter.block = None;
+        if name.trim().is_empty() {
+            // No target could name it, and every message about it would read "block ``".
+            let help = Some("write the block's id before the `:`, such as `greet:`".to_owned());
+            reporter.report_with_help(
+                Problem::BadValue("a block has an empty id".to_owned()),
+                key.span,
+                help,
+            );
+            continue;
+        }
         let id = BlockId::new(name);
         reporter.block = Some(name.to_owned());
         block_nodes.push((id.clone(), key, value));
-        if let Some(kind) = blocks::read_block(reporter, &id, value, targets) {
+        if let Some(kind) = blocks::read_block(reporter, &id, key, value, targets) {
             blocks.insert(
                 id.clone(),
                 Block {
@@ -372,8 +508,12 @@ fn read_start(
     match all_ids.contains(&name) {
         true => Some(BlockId::new(name)),
         false => {
-            let help = suggest::did_you_mean(name, all_ids.iter().copied());
-            reporter.report_with_help(Problem::UnknownStart(name.to_owned()), node.span, help);
+            let help = unknown_block_help(name, all_ids);
+            reporter.report_with_help(
+                Problem::UnknownStart(name.to_owned()),
+                node.span,
+                Some(help),
+            );
             None
         }
     }
@@ -384,7 +524,7 @@ fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &Index
         if all_ids.contains(&target.to.as_str()) {
             continue;
         }
-        let help = suggest::did_you_mean(&target.to, all_ids.iter().copied());
+        let help = Some(unknown_block_help(&target.to, all_ids));
         reporter.block = Some(target.from.to_string());
         reporter.report_with_help(
             Problem::UnknownTarget {
@@ -396,6 +536,13 @@ fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &Index
         );
     }
     reporter.block = None;
+}
+
+/// A did-you-mean for a block id that names no block, or else how to make it name one.
+fn unknown_block_help(name: &str, all_ids: &IndexSet<&str>) -> String {
+    suggest::did_you_mean(name, all_ids.iter().copied()).unwrap_or_else(|| {
+        format!("add a block `{name}` under `blocks:`, or name one of the blocks there")
+    })
 }
 
 fn build_graph(

@@ -9,16 +9,31 @@ use crate::flow::ValueTemplate;
 use crate::path::Path;
 use crate::suggest;
 use crate::template::{Part, Template};
-use crate::yaml::{Node, NodeValue, ScalarStyle, Span};
+use crate::yaml::{Node, NodeValue, ScalarStyle, SourceMap, Span};
 
 /// Collects diagnostics while a flow is compiled, remembering the block being read.
 #[derive(Default)]
 pub(crate) struct Reporter {
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) block: Option<String>,
+    /// The file's text, to point inside scalars.
+    pub(crate) source: SourceMap,
 }
 
 impl Reporter {
+    /// A reporter for the flow whose text is `source`.
+    pub(crate) fn new(source: &str) -> Reporter {
+        Reporter {
+            source: SourceMap::new(source),
+            ..Reporter::default()
+        }
+    }
+
+    /// Where character `offset` of a scalar's value is written in the file.
+    pub(crate) fn offset_span(&self, node: &Node, offset: usize) -> Span {
+        self.source.locate(node, offset)
+    }
+
     /// Reports `problem` at `span` in the current block.
     pub(crate) fn report(&mut self, problem: Problem, span: Span) {
         self.report_with_help(problem, span, None);
@@ -39,12 +54,33 @@ impl Reporter {
 
     /// Reports a value of the wrong shape.
     pub(crate) fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
-        self.report(
+        self.wrong_type_with_help(node, what, expected, None);
+    }
+
+    /// Reports a value of the wrong shape, with what to do.
+    pub(crate) fn wrong_type_with_help(
+        &mut self,
+        node: &Node,
+        what: &str,
+        expected: &str,
+        help: Option<String>,
+    ) {
+        // `message: {{name}}` is a YAML mapping, not a placeholder: the commonest surprise.
+        let unquoted_placeholder =
+            node.as_map().is_some() && self.source.text_from(node.span).starts_with("{{");
+        let help = match unquoted_placeholder {
+            true => Some(
+                "a text that starts with `{{` must be put in quotes: `\"{{name}} ...\"`".to_owned(),
+            ),
+            false => help,
+        };
+        self.report_with_help(
             Problem::WrongType(format!(
                 "{what} must be {expected}, found {}",
                 node.describe()
             )),
             node.span,
+            help,
         );
     }
 }
@@ -52,6 +88,8 @@ impl Reporter {
 /// The entries of a mapping whose keys were checked against the allowed ones.
 pub(crate) struct Fields<'n> {
     entries: Vec<(&'n str, &'n Node, &'n Node)>,
+    /// Allowed keys that an unknown key evidently stands for: a misspelling or a misplacement.
+    meant: Vec<String>,
 }
 
 impl<'n> Fields<'n> {
@@ -76,6 +114,18 @@ impl<'n> Fields<'n> {
         self.get(key).is_some()
     }
 
+    /// True when `key` is present, or an unknown key was reported as standing for it.
+    ///
+    /// A check for a missing key asks this, so a misspelt `nxet` gives one error, not two.
+    pub(crate) fn mentions(&self, key: &str) -> bool {
+        self.has(key) || self.meant.iter().any(|meant| meant == key)
+    }
+
+    /// Records keys that unknown keys, reported elsewhere, stand for.
+    pub(crate) fn add_meant(&mut self, meant: Vec<String>) {
+        self.meant.extend(meant);
+    }
+
     /// All entries, in file order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + '_ {
         self.entries.iter().copied()
@@ -90,12 +140,28 @@ pub(crate) fn fields<'n>(
     what: &str,
     allowed: &[&str],
 ) -> Option<Fields<'n>> {
+    fields_or_elsewhere(reporter, node, what, allowed, &|_| None)
+}
+
+/// Says where a key that is not allowed here belongs instead, as help text.
+pub(crate) type Elsewhere<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// [`fields`], with `elsewhere` telling where keys of a neighbouring place belong, a better
+/// hint than a did-you-mean for a key written at the wrong level.
+pub(crate) fn fields_or_elsewhere<'n>(
+    reporter: &mut Reporter,
+    node: &'n Node,
+    what: &str,
+    allowed: &[&str],
+    elsewhere: Elsewhere,
+) -> Option<Fields<'n>> {
     let Some(entries) = node.as_map() else {
         reporter.wrong_type(node, what, "a mapping");
         return None;
     };
     let mut fields = Fields {
-        entries: Vec::with_capacity(entries.len()),
+        entries: Vec::new(),
+        meant: Vec::new(),
     };
     // `blocks` may hold thousands of keys: past a few, a set beats scanning for duplicates.
     let mut seen = std::collections::HashSet::new();
@@ -110,11 +176,18 @@ pub(crate) fn fields<'n>(
             false => fields.has(name),
         };
         if duplicate {
-            reporter.report(Problem::DuplicateKey(name.to_owned()), key.span);
+            let help = match what {
+                "`blocks`" => {
+                    format!("a block above is already called `{name}`: give each block its own id")
+                }
+                _ => format!("`{name}` is already set above: keep one of them"),
+            };
+            reporter.report_with_help(Problem::DuplicateKey(name.to_owned()), key.span, Some(help));
             continue;
         }
         if !allowed.is_empty() && !allowed.contains(&name) {
-            report_unknown_key(reporter, key, name, what, allowed);
+            let meant = report_unknown_key(reporter, key, name, what, allowed, elsewhere(name));
+            fields.meant.extend(meant);
             continue;
         }
         fields.entries.push((name, key, value));
@@ -122,21 +195,36 @@ pub(crate) fn fields<'n>(
     Some(fields)
 }
 
-/// Reports `name` as unknown in `what`, suggesting the closest allowed key.
+/// Reports `name` as unknown in `what`, with `elsewhere` as help when the key belongs in another
+/// place, else suggesting the closest allowed key. Returns the key the author evidently meant.
 pub(crate) fn report_unknown_key(
     reporter: &mut Reporter,
     key: &Node,
     name: &str,
     what: &str,
     allowed: &[&str],
-) {
+    elsewhere: Option<String>,
+) -> Option<String> {
     let message = format!(
         "unknown key `{name}` in {what}{}",
         suggest::expected_keys(allowed)
     );
-    let help = suggest::did_you_mean(name, allowed.iter().copied());
+    let (help, meant) = match (elsewhere, suggest::closest(name, allowed.iter().copied())) {
+        (Some(help), _) => (Some(help), Some(name.to_owned())),
+        (None, Some(closest)) => (
+            Some(format!("did you mean `{closest}`?")),
+            Some(closest.to_owned()),
+        ),
+        (None, None) if name == "<<" => (Some(MERGE_KEY_HELP.to_owned()), None),
+        (None, None) => (None, None),
+    };
     reporter.report_with_help(Problem::UnknownKey(message), key.span, help);
+    meant
 }
+
+/// Help for `<<: *anchor`, which YAML 1.1 tools merge but YAML 1.2, and flowbot, do not.
+const MERGE_KEY_HELP: &str =
+    "merge keys (`<<: *name`) are not supported: write the keys out, or alias a whole value with `*name`";
 
 /// The text of a scalar (numbers and booleans as written); `None` with a report otherwise.
 pub(crate) fn text<'n>(reporter: &mut Reporter, node: &'n Node, what: &str) -> Option<&'n str> {
@@ -160,7 +248,12 @@ pub(crate) fn boolean(reporter: &mut Reporter, node: &Node, what: &str) -> Optio
             Some(b)
         }
         _ => {
-            reporter.wrong_type(node, what, "`true` or `false`");
+            let quoted = matches!(&node.value, NodeValue::Scalar(text, ScalarStyle::Quoted) if matches!(text.as_str(), "true" | "false"));
+            let help = match quoted {
+                true => "write it without quotes: quoted, it is text".to_owned(),
+                false => format!("write {what} as `true` or `false`, without quotes"),
+            };
+            reporter.wrong_type_with_help(node, what, "`true` or `false`", Some(help));
             None
         }
     }
@@ -173,26 +266,26 @@ pub(crate) fn whole_number(
     what: &str,
     range: std::ops::RangeInclusive<u64>,
 ) -> Option<u64> {
-    match node.to_json().as_u64() {
-        Some(n) if range.contains(&n) && node.as_scalar().is_some() => Some(n),
-        _ => {
+    match node.to_json().as_i64() {
+        Some(n) if n >= 0 && range.contains(&(n as u64)) => Some(n as u64),
+        // A whole number out of range is a bad value, not a wrong type: "found a number" would
+        // contradict "must be a whole number".
+        Some(n) => {
+            reporter.report(
+                Problem::BadValue(format!(
+                    "{what} must be from {} to {}, found {n}",
+                    range.start(),
+                    range.end()
+                )),
+                node.span,
+            );
+            None
+        }
+        None => {
             let expected = format!("a whole number from {} to {}", range.start(), range.end());
             reporter.wrong_type(node, what, &expected);
             None
         }
-    }
-}
-
-/// Where character `offset` of a scalar's text stands in the file, as near as YAML lets us tell.
-pub(crate) fn offset_span(node: &Node, offset: usize) -> Span {
-    match &node.value {
-        // Block scalars start on the line after their indicator; point at the indicator.
-        NodeValue::Scalar(text, ScalarStyle::Plain | ScalarStyle::Quoted)
-            if !text.contains('\n') =>
-        {
-            node.text_start().shifted(offset)
-        }
-        _ => node.span,
     }
 }
 
@@ -207,9 +300,11 @@ pub(crate) fn template(
     let template = match Template::parse(source) {
         Ok(template) => template,
         Err(error) => {
-            reporter.report(
-                Problem::TemplateSyntax(format!("{} in {what}", error.message)),
-                offset_span(node, error.offset),
+            let (message, hint) = split_hint(&error.message);
+            reporter.report_with_help(
+                Problem::TemplateSyntax(format!("{message} in {what}")),
+                reporter.offset_span(node, error.offset),
+                hint,
             );
             return None;
         }
@@ -218,13 +313,76 @@ pub(crate) fn template(
         if let Some(secret) = template.secrets().next() {
             reporter.report_with_help(
                 Problem::SecretOutsideRequest(secret.to_owned()),
-                node.span,
+                reporter.offset_span(node, secret_offset(source)),
                 Some("use secrets only in a webhook's url, query, headers or body".to_owned()),
             );
             return None;
         }
     }
     Some(template)
+}
+
+/// The char offset of the first `{{secret...}}` placeholder in a template's source.
+fn secret_offset(source: &str) -> usize {
+    let chars: Vec<char> = source.chars().collect();
+    (0..chars.len().saturating_sub(1))
+        .filter(|&at| chars[at] == '{' && chars[at + 1] == '{')
+        .find(|&at| {
+            chars[at + 2..]
+                .iter()
+                .collect::<String>()
+                .trim_start()
+                .starts_with("secret")
+        })
+        .unwrap_or(0)
+}
+
+/// A regular expression; a syntax error is reported at the character it concerns.
+pub(crate) fn regex(
+    reporter: &mut Reporter,
+    node: &Node,
+    pattern: &str,
+    case_insensitive: bool,
+) -> Option<regex::Regex> {
+    let error = match regex::RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .build()
+    {
+        Ok(regex) => return Some(regex),
+        Err(error) => error,
+    };
+    // `regex` only gives its message; its parser, run again, gives the position.
+    let parsed = regex_syntax::ParserBuilder::new()
+        .case_insensitive(case_insensitive)
+        .build()
+        .parse(pattern);
+    let byte = match parsed {
+        Err(regex_syntax::Error::Parse(error)) => error.span().start.offset,
+        Err(regex_syntax::Error::Translate(error)) => error.span().start.offset,
+        _ => 0,
+    };
+    let offset = pattern
+        .get(..byte)
+        .map_or(0, |before| before.chars().count());
+    reporter.report_with_help(
+        Problem::RegexSyntax(regex_message(&error.to_string())),
+        reporter.offset_span(node, offset),
+        Some("in a regular expression every `(`, `[` and `{` must be closed; write `\\(`, `\\[` or `\\{` to match the character itself".to_owned()),
+    );
+    None
+}
+
+/// The most telling line of a regex error (the crate's message spans several lines).
+fn regex_message(message: &str) -> String {
+    message
+        .lines()
+        .rev()
+        .find(|line| line.starts_with("error:"))
+        .or_else(|| message.lines().next())
+        .unwrap_or(message)
+        .trim_start_matches("error:")
+        .trim()
+        .to_owned()
 }
 
 /// A template that must be exactly one placeholder of a variable (`"{{titles}}"`).
@@ -242,12 +400,26 @@ pub(crate) fn path(reporter: &mut Reporter, node: &Node, what: &str) -> Option<P
     match Path::parse(source) {
         Ok(path) => Some(path),
         Err(error) => {
-            reporter.report(
-                Problem::PathSyntax(format!("{} in {what} `{source}`", error.message)),
-                offset_span(node, error.offset),
+            let (message, hint) = split_hint(&error.message);
+            reporter.report_with_help(
+                Problem::PathSyntax(format!("{message} in {what} `{source}`")),
+                reporter.offset_span(node, error.offset),
+                hint,
             );
             None
         }
+    }
+}
+
+/// Splits "unclosed `{{` (add `}}`)", as the template and path parsers write their errors,
+/// into what is wrong and what to do, so the hint lands in the help like every other one.
+pub(crate) fn split_hint(message: &str) -> (String, Option<String>) {
+    match message
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once(" ("))
+    {
+        Some((problem, hint)) => (problem.to_owned(), Some(hint.to_owned())),
+        None => (message.to_owned(), None),
     }
 }
 
@@ -286,12 +458,25 @@ pub(crate) fn value_template(
         }
         NodeValue::Map(entries) => {
             let mut out = Vec::new();
+            let mut seen = Vec::new();
             let mut ok = true;
             for (key, value) in entries {
                 let Some(name) = text(reporter, key, "a key") else {
                     ok = false;
                     continue;
                 };
+                // JSON would keep only the last of two equal keys; the author meant something else.
+                if seen.contains(&name) {
+                    let help = format!("`{name}` is already set above: keep one of them");
+                    reporter.report_with_help(
+                        Problem::DuplicateKey(name.to_owned()),
+                        key.span,
+                        Some(help),
+                    );
+                    ok = false;
+                    continue;
+                }
+                seen.push(name);
                 match value_template(reporter, value, what, allow_secrets) {
                     Some(value) => out.push((name.to_owned(), value)),
                     None => ok = false,
@@ -315,25 +500,60 @@ pub(crate) fn duration(
     what: &str,
     range: std::ops::RangeInclusive<Duration>,
 ) -> Option<Duration> {
-    let source = text(reporter, node, what)?;
+    let Some(source) = node.as_scalar().filter(|_| !node.is_null()) else {
+        reporter.wrong_type(node, what, "a duration such as `15s`");
+        return None;
+    };
     let Some(duration) = crate::duration::parse(source) else {
+        let help = match duration_meant(source) {
+            Some(meant) => {
+                format!("write `{meant}`: a whole number and a unit, `ms`, `s`, `m` or `h`")
+            }
+            None => "write a whole number and a unit: `500ms`, `15s`, `2m` or `1h`".to_owned(),
+        };
         reporter.report_with_help(
-            Problem::BadDuration(format!("{what} `{source}` is not a duration")),
+            Problem::BadDuration(format!(
+                "{what} must be a duration such as `15s`, found `{source}`"
+            )),
             node.span,
-            Some("write a number and a unit: `500ms`, `15s`, `2m` or `1h`".to_owned()),
+            Some(help),
         );
         return None;
     };
     if !range.contains(&duration) {
-        let message = format!(
-            "{what} `{source}` is out of range ({} to {})",
+        let (min, max) = (
             crate::duration::format(*range.start()),
-            crate::duration::format(*range.end())
+            crate::duration::format(*range.end()),
         );
-        reporter.report(Problem::BadDuration(message), node.span);
+        reporter.report_with_help(
+            Problem::BadDuration(format!(
+                "{what} must be from {min} to {max}, found `{source}`"
+            )),
+            node.span,
+            Some(format!("use a duration from `{min}` to `{max}`")),
+        );
         return None;
     }
     Some(duration)
+}
+
+/// The duration a number with a spelt-out or missing unit stands for: `2 days` is `48h`, and
+/// a bare `15` is taken as seconds.
+fn duration_meant(source: &str) -> Option<String> {
+    let source = source.trim();
+    let digits_end = source
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(source.len());
+    let number: u64 = source[..digits_end].parse().ok()?;
+    let (number, unit) = match source[digits_end..].trim().to_ascii_lowercase().as_str() {
+        "" | "sec" | "secs" | "second" | "seconds" => (number, "s"),
+        "millisecond" | "milliseconds" | "msec" => (number, "ms"),
+        "min" | "mins" | "minute" | "minutes" => (number, "m"),
+        "hr" | "hrs" | "hour" | "hours" => (number, "h"),
+        "d" | "day" | "days" => (number.checked_mul(24)?, "h"),
+        _ => return None,
+    };
+    Some(format!("{number}{unit}"))
 }
 
 /// A variable name: not empty, and none of `.`, `[`, `]`, `{`, `}`.
@@ -344,15 +564,40 @@ pub(crate) fn variable_name<'n>(
 ) -> Option<&'n str> {
     let name = text(reporter, node, what)?;
     if is_variable_name(name) {
-        Some(name.trim())
-    } else {
-        reporter.report_with_help(
-            Problem::BadValue(format!("`{name}` is not a valid variable name for {what}")),
-            node.span,
-            Some("variable names may hold letters, digits and spaces, but not `.`, `[`, `]`, `{` or `}`".to_owned()),
-        );
-        None
+        return Some(name.trim());
     }
+    let (reason, help) = match name.trim() {
+        "" => (
+            "a name cannot be empty".to_owned(),
+            "write the variable's name".to_owned(),
+        ),
+        braced if braced.starts_with("{{") && braced.ends_with("}}") => (
+            "braces are for inserting a variable into a text".to_owned(),
+            format!(
+                "write the name without braces: `{}`",
+                braced.trim_matches(['{', '}']).trim()
+            ),
+        ),
+        _ => {
+            let bad = name.chars().find(|c| ".[]{}".contains(*c)).unwrap_or('.');
+            let reason = match bad {
+                '.' | '[' | ']' => format!("`{bad}` starts a path into a variable"),
+                _ => format!("`{bad}` marks a placeholder"),
+            };
+            let spaced = name
+                .split(['.', '[', ']', '{', '}'])
+                .filter(|part| !part.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            (reason, format!("variable names may hold letters, digits and spaces, such as `{spaced}`, but not `.`, `[`, `]`, `{{` or `}}`"))
+        }
+    };
+    reporter.report_with_help(
+        Problem::BadValue(format!("`{name}` is not a valid variable name: {reason}")),
+        node.span,
+        Some(help),
+    );
+    None
 }
 
 /// True for a valid variable name.

@@ -15,11 +15,12 @@ fn check_str(source: &str) -> (Vec<Diagnostic>, String) {
             .iter()
             .map(|d| {
                 format!(
-                    "{}:{}: {} [{}] {}{}",
+                    "{}:{}: {} [{}]{} {}{}",
                     d.line,
                     d.column,
                     d.severity,
                     d.code,
+                    block(d),
                     d.message,
                     help(d)
                 )
@@ -28,6 +29,15 @@ fn check_str(source: &str) -> (Vec<Diagnostic>, String) {
             .join("\n"),
     };
     (loaded.diagnostics, rendered)
+}
+
+/// " in `ask_name`:" for a diagnostic about a block, so snapshots pin the block id too.
+fn block(diagnostic: &Diagnostic) -> String {
+    diagnostic
+        .block
+        .as_ref()
+        .map(|b| format!(" in `{b}`:"))
+        .unwrap_or_default()
 }
 
 fn help(diagnostic: &Diagnostic) -> String {
