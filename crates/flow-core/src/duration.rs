@@ -8,7 +8,7 @@ pub fn parse(source: &str) -> Option<Duration> {
     let digits_end = source.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = source.split_at(digits_end);
     let number: u64 = number.parse().ok()?;
-    let millis = match unit.trim() {
+    let millis = match unit {
         "ms" => number,
         "s" => number.checked_mul(1_000)?,
         "m" => number.checked_mul(60_000)?,

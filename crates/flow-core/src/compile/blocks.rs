@@ -1023,7 +1023,24 @@ fn read_jump(
     };
     let next = match return_after {
         Some(true) => Some(links.next(reporter)),
-        _ => links.optional(reporter, "next", Edge::Next),
+        Some(false) => {
+            // Without `return` the child bot never comes back, so a `next` would only hide
+            // unreachable blocks behind an edge that is never taken.
+            if let Some(key) = links.block.key_node("next") {
+                reporter.report_with_help(
+                    Problem::BadValue(
+                        "`next` is only followed after a jump with `return: true`".to_owned(),
+                    ),
+                    key.span,
+                    Some(
+                        "add `return: true` under `jump:` to come back, or remove `next`"
+                            .to_owned(),
+                    ),
+                );
+            }
+            None
+        }
+        None => links.optional(reporter, "next", Edge::Next),
     };
     let bot_node = keys.get("bot");
     if bot_node.is_none() && !keys.mentions("bot") {

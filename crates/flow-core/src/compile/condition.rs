@@ -162,6 +162,17 @@ pub(crate) fn read_condition(reporter: &mut Reporter, node: &Node) -> Option<Con
             read_combination(reporter, test, value)
         }
         "is" => {
+            if let Some(extra) = keys.key_node("case_sensitive") {
+                reporter.report_with_help(
+                    Problem::BadValue("`case_sensitive` has no effect on `is`".to_owned()),
+                    extra.span,
+                    Some(
+                        "remove `case_sensitive`, or compare with an operator such as `equals`"
+                            .to_owned(),
+                    ),
+                );
+                return None;
+            }
             let subject = read_subject(reporter, keys.get("var"))?;
             let name = reader::text(reporter, value, "`is`")?;
             let check = match name {

@@ -227,9 +227,12 @@ fn rejects_an_unknown_method() {
 }
 
 #[test]
-fn rejects_accept_status_as_a_bare_code_string() {
-    assert_rejected(&with_block(
+fn accepts_accept_status_as_a_quoted_code_like_the_loader() {
+    assert_accepted(&with_block(
         "webhook: {url: 'https://x.test', accept_status: '201'}\nnext: only",
+    ));
+    assert_rejected(&with_block(
+        "webhook: {url: 'https://x.test', accept_status: '2011'}\nnext: only",
     ));
 }
 
