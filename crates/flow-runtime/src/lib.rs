@@ -8,6 +8,36 @@
 //! ([`HttpRunner`]), scripted outcomes ([`ScriptedRunner`]), or the simulator's chooser.
 //! [`Sessions`] keeps each conversation's turns sequential over a [`ConversationStore`].
 //!
+//! # Rules where the flow format is silent
+//!
+//! - Answers are trimmed before they are checked and stored; `last user answer` keeps the
+//!   message as sent, invalid answers included, so a `retry` text can quote it. An option
+//!   matched by its text wins over `expect`; an option's number only counts with
+//!   `expect: option`. An option question with nothing to offer accepts any non-blank answer.
+//! - Each wait arms a new timer (an invalid answer re-arms the question's), with a new id, so a
+//!   stale timer never fires ([`Sessions::fire_timer`] checks the id).
+//! - A declared type converts what it can: a number or list stored in a `text` variable becomes
+//!   its text, numeric text in a `number` variable a number, `"true"` in a `boolean` one `true`.
+//!   A `set` that does not fit the type, or an arithmetic on something that is not a number, or
+//!   a division by zero, leaves the variable unchanged and adds an error output; an unset
+//!   variable counts as `0`, `""` or `[]` for the operations. `remove` takes out the items equal
+//!   by the condition rules (ignoring case).
+//! - `jump`: the other bot gets its own variables (its defaults and the `with` values); the
+//!   built-ins `last user answer`, `last webhook success` and `last webhook failure` belong to
+//!   the conversation and are shared by all its bots, and `bot` names the bot running now. An
+//!   `end` inside a bot that returns goes back to the bot that jumped (a `restart` there is
+//!   ignored); `handoff` hands off the whole conversation. Without `return`, an `end` with
+//!   `restart` starts over the bot the conversation now belongs to. At most 16 returning bots
+//!   nest (see [`Limits`]).
+//! - A turn that cannot go on (block limit, runner without an outcome, jump to an unknown bot)
+//!   ends with a [`RuntimeError`] output and leaves the conversation waiting at the block that
+//!   would run next; the next message is not an answer, it resumes from there.
+//! - When a bot's flow changed and the block a conversation waits at is gone, the conversation
+//!   restarts at the start with its variables reset to the declared defaults, and the message
+//!   is not an answer. A returning bot whose `jump` block is gone goes on at its start.
+//! - An `end` with `restart` resets the built-ins too, and the message that starts the bot over
+//!   is not stored as `last user answer`.
+//!
 //! ```
 //! use flow_runtime::{ConversationId, Executor, ScriptedRunner, StartOptions, Status};
 //!
