@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use flow_core::flow::BlockId;
 use flow_http::ErrorKind;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::conversation::{PendingTimer, Status, TimerKind};
@@ -96,7 +96,20 @@ pub enum Output {
     /// The conversation goes to a human.
     Handoff(Handoff),
     /// Something went wrong that the bot author should know about; the conversation stays usable.
-    Error(RuntimeError),
+    /// Serialized with a stable `code`, its fields, and the `message` it displays.
+    Error(#[serde(serialize_with = "error_with_message")] RuntimeError),
+}
+
+fn error_with_message<S: Serializer>(
+    error: &RuntimeError,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error;
+    let mut value = serde_json::to_value(error).map_err(S::Error::custom)?;
+    if let Value::Object(fields) = &mut value {
+        fields.insert("message".to_owned(), Value::String(error.to_string()));
+    }
+    value.serialize(serializer)
 }
 
 /// A text the bot sends.

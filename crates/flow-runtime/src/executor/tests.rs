@@ -384,6 +384,19 @@ async fn a_turn_that_never_waits_stops_at_the_block_limit_and_the_conversation_s
     let turn = chat.say_turn("hello").await;
     assert_eq!(turn.errors().count(), 1);
     assert_eq!(chat.var("n"), json!(100));
+    // A server sends the turn as JSON: the error keeps a stable code beside its message.
+    let json = serde_json::to_value(&turn).unwrap();
+    assert_eq!(json["outputs"][0]["type"], json!("error"));
+    assert_eq!(json["outputs"][0]["code"], json!("block_limit"));
+    assert_eq!(json["outputs"][0]["block"], json!("a"));
+    assert_eq!(
+        json["outputs"][0]["message"],
+        json!(turn.errors().next().unwrap().to_string())
+    );
+    assert_eq!(
+        json["trace"]["events"][0]["type"],
+        json!("message_not_answer")
+    );
 }
 
 #[tokio::test]
