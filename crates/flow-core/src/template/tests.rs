@@ -243,6 +243,18 @@ fn value_to_text_rules() {
     assert_snapshot!(value_to_text(&json!({"b": [1, 2], "a": "x y"})), @r#"{"a":"x y","b":[1,2]}"#);
 }
 
+#[test]
+fn a_webhook_failure_reads_as_its_message() {
+    let failure = json!({"type": "BadResponse", "message": "Invalid response status: 404", "status": 404, "body": {"error": "nope"}});
+    assert_snapshot!(value_to_text(&failure), @"Invalid response status: 404");
+    let timeout = json!({"type": "Timeout", "message": "request timed out after 15s", "status": null, "body": null});
+    assert_snapshot!(value_to_text(&timeout), @"request timed out after 15s");
+    // Only the six error types count: any other object is still compact JSON.
+    assert_snapshot!(value_to_text(&json!({"type": "Other", "message": "m"})), @r#"{"message":"m","type":"Other"}"#);
+    assert_snapshot!(value_to_text(&json!({"type": "KeyError", "message": 3})), @r#"{"message":3,"type":"KeyError"}"#);
+    assert_snapshot!(value_to_text(&json!({"type": "KeyError"})), @r#"{"type":"KeyError"}"#);
+}
+
 proptest! {
     #[test]
     fn parse_never_panics(source in ".{0,40}") {

@@ -7,7 +7,9 @@ use serde_json::{Number, Value};
 /// - numbers in their shortest form: `3` (not `3.0`), `0.5`, `1e+21` (as JavaScript prints them);
 /// - strings as they are, booleans as `true` / `false`;
 /// - lists joined with `, `, each item by these rules;
-/// - objects as compact JSON;
+/// - a webhook failure (an object with a string `type` that is one of the six error types and a
+///   string `message`, as a failure variable holds it) as its message (S16);
+/// - other objects as compact JSON;
 /// - `null` as nothing (like an unset variable).
 pub fn value_to_text(value: &Value) -> String {
     match value {
@@ -20,8 +22,28 @@ pub fn value_to_text(value: &Value) -> String {
             .map(value_to_text)
             .collect::<Vec<_>>()
             .join(", "),
-        Value::Object(_) => value.to_string(),
+        Value::Object(_) => match failure_message(value) {
+            Some(message) => message.to_owned(),
+            None => value.to_string(),
+        },
     }
+}
+
+/// The error types a webhook failure may have, as the flow format names them (S11).
+const FAILURE_TYPES: [&str; 6] = [
+    "MissingParameter",
+    "BadRequest",
+    "BadResponse",
+    "KeyError",
+    "Timeout",
+    "ConnectionError",
+];
+
+/// The message of a webhook failure value, `None` for any other value.
+fn failure_message(value: &Value) -> Option<&str> {
+    let kind = value.get("type")?.as_str()?;
+    let message = value.get("message")?.as_str()?;
+    FAILURE_TYPES.contains(&kind).then_some(message)
 }
 
 fn number_to_text(number: &Number) -> String {

@@ -1,0 +1,379 @@
+//! The state of one conversation: where it waits, what it knows, and which bots it is in.
+//!
+//! A [`Conversation`] is plain data that serializes with serde, so a server can store it between
+//! turns. Only the executor moves it forward; everything here is bookkeeping.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flow_core::flow::{
+    BlockId, Flow, VarType, BOT, CONVERSATION_ID, LAST_USER_ANSWER, LAST_WEBHOOK_FAILURE,
+    LAST_WEBHOOK_SUCCESS,
+};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::values;
+
+#[cfg(test)]
+mod tests;
+
+/// The id of a conversation, unique among the conversations of a store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConversationId(Arc<str>);
+
+impl ConversationId {
+    /// Wraps an id.
+    pub fn new(id: &str) -> ConversationId {
+        ConversationId(Arc::from(id))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConversationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ConversationId {
+    fn from(id: &str) -> ConversationId {
+        ConversationId::new(id)
+    }
+}
+
+/// Variables by name; a variable that is not here is unset (a `null` is never stored).
+pub type Variables = IndexMap<String, Value>;
+
+/// Where a conversation stands between turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The bot waits for the user's next message.
+    Waiting,
+    /// A `sleep` is pending: user messages are not answers until its timer fires.
+    Sleeping,
+    /// The bot ended; with a pending restart the next message starts it over.
+    Ended,
+    /// A human took the conversation over; the bot no longer answers.
+    HandedOff,
+}
+
+impl Status {
+    /// The status as the conversation-test format writes it: `waiting`, `ended`...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Waiting => "waiting",
+            Status::Sleeping => "sleeping",
+            Status::Ended => "ended",
+            Status::HandedOff => "handed_off",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a pending timer does when it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    /// A `sleep` is over: the bot goes on at the sleep's `next`.
+    Sleep,
+    /// Nobody answered a `question` in time: the bot goes on at its `on_timeout`.
+    QuestionTimeout,
+    /// Nobody wrote during a `wait` in time: the bot goes on at its `on_timeout` (or `next`).
+    WaitTimeout,
+}
+
+/// A timer the caller must fire with [`crate::Executor::fire_timer`] when it is due.
+///
+/// The executor never sleeps: it only says what is pending. `due_in` counts from the end of the
+/// turn that set it; a server stores its own due time next to the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTimer {
+    /// Tells this timer from the conversation's earlier ones, so a stale timer is never fired.
+    pub id: u64,
+    /// What firing it does.
+    pub kind: TimerKind,
+    /// The block that set it.
+    pub block: BlockId,
+    /// How long after the turn it is due.
+    pub due_in: Duration,
+}
+
+/// A bot the conversation will come back to: pushed by a `jump` with `return: true`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    /// The bot that jumped.
+    pub bot: String,
+    /// The `jump` block, whose `save` and `next` apply on return.
+    pub jump_block: BlockId,
+    /// That bot's own variables, kept while the other bot runs.
+    pub variables: Variables,
+    /// The content hash of that bot's flow when it jumped.
+    pub flow_hash: u64,
+}
+
+/// One conversation: its bot, its position, its variables and the bots it will return to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    id: ConversationId,
+    bot: String,
+    cursor: BlockId,
+    status: Status,
+    variables: Variables,
+    /// `last user answer`, `last webhook success` and `last webhook failure`: shared by every bot
+    /// of the conversation, so a bot that returns from a jump sees what happened meanwhile.
+    shared: Variables,
+    stack: Vec<Frame>,
+    flow_hash: u64,
+    timer: Option<PendingTimer>,
+    #[serde(default)]
+    timers_set: u64,
+    /// Invalid answers in a row to the question at the cursor.
+    #[serde(default)]
+    invalid_answers: u32,
+    /// Set by an `end` with `restart: true`: the next message starts the bot over.
+    #[serde(default)]
+    restart_pending: bool,
+    #[serde(default)]
+    turns: u64,
+    #[serde(default)]
+    revision: u64,
+}
+
+impl Conversation {
+    /// A conversation of `flow` at `cursor`, with the flow's declared defaults, not yet started.
+    pub(crate) fn new(id: ConversationId, flow: &Flow, cursor: BlockId) -> Conversation {
+        Conversation {
+            id,
+            bot: flow.id().to_owned(),
+            cursor,
+            status: Status::Waiting,
+            variables: defaults(flow),
+            shared: Variables::new(),
+            stack: Vec::new(),
+            flow_hash: flow.content_hash(),
+            timer: None,
+            timers_set: 0,
+            invalid_answers: 0,
+            restart_pending: false,
+            turns: 0,
+            revision: 0,
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> &ConversationId {
+        &self.id
+    }
+
+    /// The id of the bot running now (the jumped-to bot during a `jump`).
+    pub fn bot(&self) -> &str {
+        &self.bot
+    }
+
+    /// The block the conversation is at: the one it waits at between turns.
+    pub fn cursor(&self) -> &BlockId {
+        &self.cursor
+    }
+
+    /// Where it stands.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The running bot's own variables (built-ins excluded).
+    pub fn variables(&self) -> &Variables {
+        &self.variables
+    }
+
+    /// A variable's value as templates and conditions see it, built-ins included; `None` when
+    /// unset.
+    pub fn variable(&self, name: &str) -> Option<Value> {
+        match name {
+            CONVERSATION_ID => Some(Value::String(self.id.as_str().to_owned())),
+            BOT => Some(Value::String(self.bot.clone())),
+            _ if is_shared(name) => self.shared.get(name).cloned(),
+            _ => self.variables.get(name).cloned(),
+        }
+    }
+
+    /// The bots this conversation returns to, outermost first.
+    pub fn stack(&self) -> &[Frame] {
+        &self.stack
+    }
+
+    /// The content hash of the running bot's flow as of the last turn.
+    pub fn flow_hash(&self) -> u64 {
+        self.flow_hash
+    }
+
+    /// The pending timer, if any.
+    pub fn timer(&self) -> Option<&PendingTimer> {
+        self.timer.as_ref()
+    }
+
+    /// Whether the next message starts the bot over (after an `end` with `restart: true`).
+    pub fn restart_pending(&self) -> bool {
+        self.restart_pending
+    }
+
+    /// How many turns ran.
+    pub fn turns(&self) -> u64 {
+        self.turns
+    }
+
+    /// The version of the conversation a store last saved; see [`crate::ConversationStore`].
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Sets the revision; only a store does this, when it saves the conversation.
+    pub fn set_revision(&mut self, revision: u64) {
+        self.revision = revision;
+    }
+
+    /// Gives `name` a value as the bot would: a preset before the conversation starts (tests,
+    /// the simulator). `conversation id` and `bot` cannot be set and are ignored.
+    pub fn preset(&mut self, name: &str, value: Value) {
+        self.store(name, value);
+    }
+
+    pub(crate) fn set_cursor(&mut self, cursor: BlockId) {
+        self.cursor = cursor;
+    }
+
+    pub(crate) fn set_status(&mut self, status: Status) {
+        self.status = status;
+    }
+
+    pub(crate) fn set_flow_hash(&mut self, hash: u64) {
+        self.flow_hash = hash;
+    }
+
+    pub(crate) fn begin_turn(&mut self) {
+        self.turns += 1;
+    }
+
+    /// Stores `value` in `name` as is (a `null` unsets it) and returns the previous value.
+    /// `conversation id` and `bot` are read-only: storing into them does nothing.
+    pub(crate) fn store(&mut self, name: &str, value: Value) -> Option<Value> {
+        let map = match name {
+            CONVERSATION_ID | BOT => return None,
+            _ if is_shared(name) => &mut self.shared,
+            _ => &mut self.variables,
+        };
+        if value.is_null() {
+            map.shift_remove(name)
+        } else {
+            map.insert(name.to_owned(), value)
+        }
+    }
+
+    /// Arms a new timer, replacing any pending one.
+    pub(crate) fn arm_timer(&mut self, kind: TimerKind, due_in: Duration) -> PendingTimer {
+        self.timers_set += 1;
+        let timer = PendingTimer {
+            id: self.timers_set,
+            kind,
+            block: self.cursor.clone(),
+            due_in,
+        };
+        self.timer = Some(timer.clone());
+        timer
+    }
+
+    pub(crate) fn take_timer(&mut self) -> Option<PendingTimer> {
+        self.timer.take()
+    }
+
+    pub(crate) fn invalid_answers(&self) -> u32 {
+        self.invalid_answers
+    }
+
+    pub(crate) fn set_invalid_answers(&mut self, count: u32) {
+        self.invalid_answers = count;
+    }
+
+    pub(crate) fn set_restart_pending(&mut self, pending: bool) {
+        self.restart_pending = pending;
+    }
+
+    /// Resets every variable to `flow`'s declared defaults, built-ins included, and forgets the
+    /// bots it would return to.
+    pub(crate) fn reset(&mut self, flow: &Flow) {
+        self.variables = defaults(flow);
+        self.shared.clear();
+        self.stack.clear();
+        self.invalid_answers = 0;
+        self.timer = None;
+    }
+
+    /// Switches to `flow`, whose variables become `variables`; the caller pushed a frame first
+    /// when the conversation is to come back.
+    pub(crate) fn enter_bot(&mut self, flow: &Flow, variables: Variables, cursor: BlockId) {
+        self.bot = flow.id().to_owned();
+        self.variables = variables;
+        self.flow_hash = flow.content_hash();
+        self.cursor = cursor;
+        self.invalid_answers = 0;
+    }
+
+    /// Pushes the running bot onto the stack, to come back to `jump_block`.
+    pub(crate) fn push_frame(&mut self, jump_block: BlockId) {
+        self.stack.push(Frame {
+            bot: self.bot.clone(),
+            jump_block,
+            variables: std::mem::take(&mut self.variables),
+            flow_hash: self.flow_hash,
+        });
+    }
+
+    /// Pops the bot to return to, restoring its variables; returns the popped bot's variables
+    /// (the child's) and the frame.
+    pub(crate) fn pop_frame(&mut self) -> Option<(Variables, Frame)> {
+        let mut frame = self.stack.pop()?;
+        let child = std::mem::replace(&mut self.variables, std::mem::take(&mut frame.variables));
+        self.bot = frame.bot.clone();
+        self.flow_hash = frame.flow_hash;
+        self.invalid_answers = 0;
+        Some((child, frame))
+    }
+}
+
+/// Whether `name` is one of the built-ins every bot of a conversation shares.
+fn is_shared(name: &str) -> bool {
+    matches!(
+        name,
+        LAST_USER_ANSWER | LAST_WEBHOOK_SUCCESS | LAST_WEBHOOK_FAILURE
+    )
+}
+
+/// The declared defaults of `flow`, each in its declared type.
+pub(crate) fn defaults(flow: &Flow) -> Variables {
+    flow.variables()
+        .iter()
+        .filter_map(|(name, decl)| {
+            let value = decl.default.clone()?;
+            let value = values::coerce_lenient(value, decl.var_type);
+            (!value.is_null()).then(|| (name.clone(), value))
+        })
+        .collect()
+}
+
+/// The declared type of `name` in `flow`.
+pub(crate) fn declared_type(flow: &Flow, name: &str) -> Option<VarType> {
+    flow.variables().get(name).and_then(|decl| decl.var_type)
+}

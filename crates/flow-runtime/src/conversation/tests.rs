@@ -1,0 +1,72 @@
+//! Tests of the conversation model: defaults, built-ins, frames, serialization.
+
+use flow_core::flow::{BlockId, LAST_USER_ANSWER};
+use serde_json::json;
+
+use super::{Conversation, ConversationId, TimerKind};
+use crate::tests::support::flow;
+
+fn conversation() -> Conversation {
+    let source = "bot: vars\nvariables:\n  count: {type: number, default: \"3\"}\n  name: text\n  tags: {type: list, default: [a]}\nblocks:\n  hi:\n    end: hi\n";
+    Conversation::new(
+        ConversationId::new("c-1"),
+        &flow(source),
+        BlockId::new("hi"),
+    )
+}
+
+#[test]
+fn a_new_conversation_has_the_declared_defaults_in_their_types() {
+    let conversation = conversation();
+    assert_eq!(conversation.variable("count"), Some(json!(3)));
+    assert_eq!(conversation.variable("tags"), Some(json!(["a"])));
+    assert_eq!(conversation.variable("name"), None);
+    assert_eq!(conversation.variable("conversation id"), Some(json!("c-1")));
+    assert_eq!(conversation.variable("bot"), Some(json!("vars")));
+}
+
+#[test]
+fn built_ins_are_shared_across_bots_and_the_ids_are_read_only() {
+    let mut conversation = conversation();
+    conversation.preset("bot", json!("other"));
+    conversation.preset("conversation id", json!("other"));
+    assert_eq!(conversation.variable("bot"), Some(json!("vars")));
+    assert_eq!(conversation.variable("conversation id"), Some(json!("c-1")));
+
+    conversation.preset(LAST_USER_ANSWER, json!("hello"));
+    conversation.preset("name", json!("Ada"));
+    conversation.push_frame(BlockId::new("hi"));
+    assert_eq!(
+        conversation.variable(LAST_USER_ANSWER),
+        Some(json!("hello"))
+    );
+    assert_eq!(
+        conversation.variable("name"),
+        None,
+        "the parent's variables are on the stack"
+    );
+    let (child, frame) = conversation.pop_frame().unwrap();
+    assert!(child.is_empty());
+    assert_eq!(frame.bot, "vars");
+    assert_eq!(conversation.variable("name"), Some(json!("Ada")));
+}
+
+#[test]
+fn storing_null_unsets_a_variable() {
+    let mut conversation = conversation();
+    assert_eq!(conversation.store("count", json!(null)), Some(json!(3)));
+    assert_eq!(conversation.variable("count"), None);
+    assert!(!conversation.variables().contains_key("count"));
+}
+
+#[test]
+fn a_conversation_round_trips_through_json() {
+    let mut conversation = conversation();
+    conversation.preset(LAST_USER_ANSWER, json!("hi"));
+    conversation.arm_timer(TimerKind::Sleep, std::time::Duration::from_secs(2));
+    conversation.push_frame(BlockId::new("hi"));
+    let text = serde_json::to_string(&conversation).unwrap();
+    let back: Conversation = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, conversation);
+    assert_eq!(back.timer().unwrap().id, 1);
+}

@@ -1,0 +1,183 @@
+//! Sequential turns per conversation over a store, concurrent turns across conversations.
+//!
+//! Each turn takes the conversation's own async lock, loads it, runs, and saves it. A second
+//! message to the same conversation waits for the first turn to finish, so no update is lost;
+//! other conversations never wait, since the only shared lock is held just long enough to find
+//! a conversation's own lock, never across a webhook call.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+use crate::conversation::{Conversation, ConversationId};
+use crate::error::RunError;
+use crate::executor::{Executor, StartOptions};
+use crate::runner::WebhookRunner;
+use crate::store::{ConversationStore, StoreError};
+use crate::turn::{Notice, Turn};
+
+#[cfg(test)]
+mod tests;
+
+/// A turn through [`Sessions`] failed; the stored conversation is unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// No conversation has this id.
+    #[error("no conversation `{0}`")]
+    NotFound(ConversationId),
+    /// A conversation with this id already exists.
+    #[error("conversation `{0}` already exists")]
+    AlreadyExists(ConversationId),
+    /// The turn could not run.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The store failed, or someone else saved the conversation meanwhile.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs turns of stored conversations, one at a time per conversation.
+#[derive(Debug)]
+pub struct Sessions<R, S> {
+    executor: Arc<Executor<R>>,
+    store: S,
+    locks: Mutex<HashMap<ConversationId, Arc<AsyncMutex<()>>>>,
+}
+
+impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
+    /// Sessions running `executor` over `store`.
+    pub fn new(executor: Arc<Executor<R>>, store: S) -> Sessions<R, S> {
+        Sessions {
+            executor,
+            store,
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The executor.
+    pub fn executor(&self) -> &Executor<R> {
+        &self.executor
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Starts and stores a new conversation of `bot`, returning its first turn.
+    pub async fn start(
+        &self,
+        id: &ConversationId,
+        bot: &str,
+        options: StartOptions,
+    ) -> Result<Turn, SessionError> {
+        let _turnstile = self.turnstile(id).await;
+        if self.store.load(id).await?.is_some() {
+            return Err(SessionError::AlreadyExists(id.clone()));
+        }
+        let (mut conversation, turn) = self.executor.start(id.clone(), bot, options).await?;
+        self.store.save(&mut conversation).await?;
+        Ok(turn)
+    }
+
+    /// Delivers a user message to the stored conversation `id`, after any turn of it in progress.
+    pub async fn deliver(&self, id: &ConversationId, text: &str) -> Result<Turn, SessionError> {
+        let _turnstile = self.turnstile(id).await;
+        let mut conversation = self.load(id).await?;
+        let turn = self.executor.deliver(&mut conversation, text).await?;
+        self.store.save(&mut conversation).await?;
+        Ok(turn)
+    }
+
+    /// Fires the timer `timer_id` of conversation `id`, if it is still the pending one; a stale
+    /// timer (the user answered meanwhile, or a newer timer replaced it) runs nothing.
+    pub async fn fire_timer(
+        &self,
+        id: &ConversationId,
+        timer_id: u64,
+    ) -> Result<Turn, SessionError> {
+        let _turnstile = self.turnstile(id).await;
+        let mut conversation = self.load(id).await?;
+        if conversation.timer().map(|timer| timer.id) != Some(timer_id) {
+            let mut turn = Turn::new(conversation.status());
+            turn.timer = conversation.timer().cloned();
+            turn.notices.push(Notice::NoTimer);
+            return Ok(turn);
+        }
+        let turn = self.executor.fire_timer(&mut conversation).await?;
+        self.store.save(&mut conversation).await?;
+        Ok(turn)
+    }
+
+    /// The stored conversation `id`, once any turn of it in progress is over.
+    pub async fn conversation(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<Conversation>, SessionError> {
+        let _turnstile = self.turnstile(id).await;
+        Ok(self.store.load(id).await?)
+    }
+
+    /// Deletes conversation `id`, once any turn of it in progress is over; false when none.
+    pub async fn delete(&self, id: &ConversationId) -> Result<bool, SessionError> {
+        let _turnstile = self.turnstile(id).await;
+        Ok(self.store.delete(id).await?)
+    }
+
+    async fn load(&self, id: &ConversationId) -> Result<Conversation, SessionError> {
+        self.store
+            .load(id)
+            .await?
+            .ok_or_else(|| SessionError::NotFound(id.clone()))
+    }
+
+    /// Waits for the conversation's own lock. The guard it returns gives the lock back, and
+    /// forgets it once nobody else waits for it, even if the turn is cancelled while waiting.
+    async fn turnstile(&self, id: &ConversationId) -> Turnstile<'_> {
+        let lock = self.locks().entry(id.clone()).or_default().clone();
+        let mut turnstile = Turnstile {
+            locks: &self.locks,
+            id: id.clone(),
+            lock: Some(lock.clone()),
+            guard: None,
+        };
+        turnstile.guard = Some(lock.lock_owned().await);
+        turnstile
+    }
+
+    fn locks(&self) -> MutexGuard<'_, HashMap<ConversationId, Arc<AsyncMutex<()>>>> {
+        lock_map(&self.locks)
+    }
+}
+
+/// A map of locks stays sound through a panic: entries are only added and removed whole.
+fn lock_map(
+    locks: &Mutex<HashMap<ConversationId, Arc<AsyncMutex<()>>>>,
+) -> MutexGuard<'_, HashMap<ConversationId, Arc<AsyncMutex<()>>>> {
+    locks.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Holds one conversation's turn lock.
+struct Turnstile<'s> {
+    locks: &'s Mutex<HashMap<ConversationId, Arc<AsyncMutex<()>>>>,
+    id: ConversationId,
+    lock: Option<Arc<AsyncMutex<()>>>,
+    guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turnstile<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        self.lock.take();
+        let mut locks = lock_map(self.locks);
+        // Clones are only made under the map's lock, so a count of one (the map's own) means
+        // nobody holds or waits for this conversation's lock.
+        if locks
+            .get(&self.id)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            locks.remove(&self.id);
+        }
+    }
+}
