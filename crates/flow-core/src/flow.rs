@@ -6,17 +6,22 @@
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use petgraph::graph::{DiGraph, NodeIndex};
 use regex::Regex;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::path::Path;
 use crate::template::Template;
 use crate::yaml::Span;
+
+#[cfg(test)]
+mod tests;
 
 /// The id of a block, unique within its bot.
 #[derive(
@@ -112,31 +117,31 @@ pub const CONVERSATION_ID: &str = "conversation id";
 /// The bot's id.
 pub const BOT: &str = "bot";
 
-/// HTTP methods a webhook step may use.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "UPPERCASE")]
+/// An HTTP method a webhook step may use.
+///
+/// It reads ignoring case and surrounding spaces (`post` is `POST`), in flow files, through
+/// [`FromStr`] and through serde alike, and is written in upper case, as sent on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Method {
-    /// GET, the default.
+    /// `GET`, the default (S6).
     #[default]
     Get,
-    /// POST.
+    /// `POST`.
     Post,
-    /// PUT.
+    /// `PUT`.
     Put,
-    /// PATCH.
+    /// `PATCH`.
     Patch,
-    /// DELETE.
+    /// `DELETE`.
     Delete,
-    /// HEAD.
+    /// `HEAD`: the response has no body, so an accepted status is a success with `null`.
     Head,
-    /// OPTIONS.
+    /// `OPTIONS`.
     Options,
 }
 
 impl Method {
-    /// Every method, in the order they are listed in messages.
+    /// Every method, in the order messages list them.
     pub const ALL: [Method; 7] = [
         Method::Get,
         Method::Post,
@@ -160,11 +165,10 @@ impl Method {
         }
     }
 
-    /// Reads a method name, ignoring case.
+    /// Reads a method name, ignoring case and surrounding spaces; `None` when it is none of
+    /// [`Method::ALL`] (use [`FromStr`] to learn why).
     pub fn parse(name: &str) -> Option<Method> {
-        Method::ALL
-            .into_iter()
-            .find(|method| method.as_str().eq_ignore_ascii_case(name.trim()))
+        name.parse().ok()
     }
 }
 
@@ -174,8 +178,57 @@ impl fmt::Display for Method {
     }
 }
 
-/// The response statuses a webhook step counts as success.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// A method name that could not be read.
+///
+/// `Empty` is kept apart so that a step can report it as a `MissingParameter` (S6).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MethodError {
+    /// The method is empty or blank.
+    #[error("http method is empty (expected one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)")]
+    Empty,
+    /// The method is not one a webhook step may use.
+    #[error(
+        "unknown http method `{0}` (expected one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)"
+    )]
+    Unknown(String),
+}
+
+impl FromStr for Method {
+    type Err = MethodError;
+
+    /// Reads a method ignoring case and surrounding spaces: `post` is `POST`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let name = text.trim();
+        if name.is_empty() {
+            return Err(MethodError::Empty);
+        }
+        Method::ALL
+            .into_iter()
+            .find(|method| method.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| MethodError::Unknown(name.to_owned()))
+    }
+}
+
+impl Serialize for Method {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The response statuses a webhook step counts as success (S11).
+///
+/// The default is `[200]`. It reads a code (`201`), a class (`2xx`), or a list of them
+/// (`[200, 201]`, `200, 201`, or `[200, "3xx"]` in YAML and JSON); codes run from 100 to 599
+/// and classes from `1xx` to `5xx`. As text, one entry shows as itself (`2xx`) and several as a
+/// list (`[200, 201]`); serialized, it is a list of codes (numbers) and classes (strings).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptStatus {
     /// Exact statuses, e.g. 200 and 201.
     pub codes: Vec<u16>,
@@ -192,31 +245,68 @@ impl Default for AcceptStatus {
     }
 }
 
+/// Accepted statuses that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AcceptStatusError {
+    /// No status at all, e.g. `[]`.
+    #[error(
+        "accepted statuses are empty (expected a status such as 200, a class such as 2xx, \
+         or a list such as [200, 201])"
+    )]
+    Empty,
+    /// An entry that is neither a status from 100 to 599 nor a class from 1xx to 5xx.
+    #[error(
+        "invalid accepted status `{0}` (expected a status from 100 to 599 such as 200, \
+         or a class such as 2xx)"
+    )]
+    Invalid(String),
+}
+
 impl AcceptStatus {
     /// True when `status` counts as success.
     pub fn contains(&self, status: u16) -> bool {
         self.codes.contains(&status) || self.classes.contains(&(status / 100))
     }
 
-    /// Reads one entry: `200` or `2xx`.
+    /// Reads accepted statuses: `200`, `2xx`, `[200, 201]` or `200, 201` (entries may be
+    /// quoted, as in `[200, "3xx"]`).
+    pub fn parse(text: &str) -> Result<AcceptStatus, AcceptStatusError> {
+        let trimmed = text.trim();
+        let inner = trimmed
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .unwrap_or(trimmed);
+        let entries = inner
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                let unquoted = item.trim_matches(|c| c == '"' || c == '\'');
+                AcceptStatus::parse_entry(unquoted)
+                    .ok_or_else(|| AcceptStatusError::Invalid(item.to_owned()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        AcceptStatus::try_from_entries(entries)
+    }
+
+    /// Reads one entry: `200` or `2xx` (or `2XX`), surrounding spaces ignored.
     pub fn parse_entry(entry: &str) -> Option<AcceptEntry> {
-        let entry = entry.trim();
-        if let Some(class) = entry
-            .strip_suffix("xx")
-            .or_else(|| entry.strip_suffix("XX"))
-        {
-            return match class.parse::<u16>() {
-                Ok(class @ 1..=5) => Some(AcceptEntry::Class(class)),
-                _ => None,
-            };
-        }
-        match entry.parse::<u16>() {
-            Ok(code @ 100..=599) => Some(AcceptEntry::Code(code)),
+        let bytes = entry.trim().as_bytes();
+        let [first @ b'1'..=b'5', rest @ ..] = bytes else {
+            return None;
+        };
+        let class = u16::from(first - b'0');
+        match rest {
+            [b'x' | b'X', b'x' | b'X'] => Some(AcceptEntry::Class(class)),
+            [tens @ b'0'..=b'9', units @ b'0'..=b'9'] => Some(AcceptEntry::Code(
+                class * 100 + u16::from(tens - b'0') * 10 + u16::from(units - b'0'),
+            )),
             _ => None,
         }
     }
 
-    /// Builds the set from entries.
+    /// Builds the set from entries (an empty set accepts nothing; see
+    /// [`AcceptStatus::try_from_entries`]).
     pub fn from_entries(entries: impl IntoIterator<Item = AcceptEntry>) -> AcceptStatus {
         let mut accept = AcceptStatus {
             codes: Vec::new(),
@@ -230,14 +320,102 @@ impl AcceptStatus {
         }
         accept
     }
+
+    /// Builds the set from entries, refusing an empty one: a step that accepts nothing could
+    /// never succeed.
+    pub fn try_from_entries(
+        entries: impl IntoIterator<Item = AcceptEntry>,
+    ) -> Result<AcceptStatus, AcceptStatusError> {
+        let accept = AcceptStatus::from_entries(entries);
+        if accept.codes.is_empty() && accept.classes.is_empty() {
+            return Err(AcceptStatusError::Empty);
+        }
+        Ok(accept)
+    }
+
+    /// The entries, codes first, then classes.
+    pub fn entries(&self) -> impl Iterator<Item = AcceptEntry> + '_ {
+        let codes = self.codes.iter().map(|&code| AcceptEntry::Code(code));
+        codes.chain(self.classes.iter().map(|&class| AcceptEntry::Class(class)))
+    }
+}
+
+impl FromStr for AcceptStatus {
+    type Err = AcceptStatusError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        AcceptStatus::parse(text)
+    }
 }
 
 impl fmt::Display for AcceptStatus {
+    /// One entry as itself (`2xx`), several as a list (`[200, 201]`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let codes = self.codes.iter().map(|code| code.to_string());
-        let classes = self.classes.iter().map(|class| format!("{class}xx"));
-        let all: Vec<String> = codes.chain(classes).collect();
-        write!(f, "[{}]", all.join(", "))
+        let entries: Vec<String> = self.entries().map(|entry| entry.to_string()).collect();
+        match entries.as_slice() {
+            [single] => f.write_str(single),
+            _ => write!(f, "[{}]", entries.join(", ")),
+        }
+    }
+}
+
+impl Serialize for AcceptStatus {
+    /// A list of codes (numbers) and classes (strings): `[200, "3xx"]`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.codes.len() + self.classes.len()))?;
+        for entry in self.entries() {
+            match entry {
+                AcceptEntry::Code(code) => seq.serialize_element(&code)?,
+                AcceptEntry::Class(_) => seq.serialize_element(&entry.to_string())?,
+            }
+        }
+        seq.end()
+    }
+}
+
+/// The shapes `accept_status` may take when deserialized: one entry or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AcceptStatusDoc {
+    One(AcceptStatusItem),
+    Many(Vec<AcceptStatusItem>),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AcceptStatusItem {
+    Code(u64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for AcceptStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let items = match AcceptStatusDoc::deserialize(deserializer).map_err(|_| {
+            serde::de::Error::custom(
+                "expected a status such as 200, a class such as 2xx, or a list such as [200, 201]",
+            )
+        })? {
+            AcceptStatusDoc::One(item) => vec![item],
+            AcceptStatusDoc::Many(items) => items,
+        };
+        let mut entries = Vec::new();
+        for item in items {
+            match item {
+                AcceptStatusItem::Code(code) => {
+                    let entry = AcceptStatus::parse_entry(&code.to_string()).ok_or_else(|| {
+                        serde::de::Error::custom(AcceptStatusError::Invalid(code.to_string()))
+                    })?;
+                    entries.push(entry);
+                }
+                AcceptStatusItem::Text(text) => entries.extend(
+                    AcceptStatus::parse(&text)
+                        .map_err(serde::de::Error::custom)?
+                        .entries(),
+                ),
+            }
+        }
+        AcceptStatus::try_from_entries(entries).map_err(serde::de::Error::custom)
     }
 }
 
@@ -248,6 +426,15 @@ pub enum AcceptEntry {
     Code(u16),
     /// A class, by its first digit.
     Class(u16),
+}
+
+impl fmt::Display for AcceptEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AcceptEntry::Code(code) => write!(f, "{code}"),
+            AcceptEntry::Class(class) => write!(f, "{class}xx"),
+        }
+    }
 }
 
 /// Bot-wide webhook defaults from `settings.webhook`.

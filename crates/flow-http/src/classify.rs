@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::error::{ErrorKind, WebhookError};
-use crate::request::AcceptStatus;
+use flow_core::flow::AcceptStatus;
 
 #[cfg(test)]
 mod tests;

@@ -9,14 +9,23 @@ use tracing::field;
 
 use crate::classify::classify;
 use crate::error::{ErrorKind, WebhookError};
-use crate::request::{format_duration, Method, WebhookRequest, DEFAULT_TIMEOUT};
+use flow_core::flow::Method;
+
+use crate::request::{format_duration, WebhookRequest, DEFAULT_TIMEOUT};
 use crate::secrets::Secrets;
 
 #[cfg(test)]
 mod tests;
 
-/// The `User-Agent` sent when a request sets none: `flowbot/<version>`.
+/// The `User-Agent` of a [`ClientConfig::default`]: `flowbot/` and this crate's version.
+///
+/// The binary knows the version users see; it passes it with [`ClientConfig::for_version`].
 pub const DEFAULT_USER_AGENT: &str = concat!("flowbot/", env!("CARGO_PKG_VERSION"));
+
+/// The `User-Agent` of flowbot at `version`: `flowbot/<version>`.
+pub fn user_agent(version: &str) -> String {
+    format!("flowbot/{version}")
+}
 
 /// Limits that the server's operator sets for every webhook step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +47,17 @@ impl Default for ClientConfig {
             max_redirects: 5,
             max_timeout: DEFAULT_TIMEOUT,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The default limits, sending `User-Agent: flowbot/<version>`; the binary passes its own
+    /// version (`env!("CARGO_PKG_VERSION")`), which is the one users know.
+    pub fn for_version(version: &str) -> ClientConfig {
+        ClientConfig {
+            user_agent: user_agent(version),
+            ..ClientConfig::default()
         }
     }
 }
@@ -324,7 +344,9 @@ fn headers(request: &WebhookRequest) -> Result<HeaderMap, WebhookError> {
                 format!("invalid header name `{name}`"),
             )
         })?;
-        let value = HeaderValue::from_str(value).map_err(|_| {
+        // From bytes rather than `from_str`, which refuses anything but visible ASCII: a value
+        // such as a customer's name goes out as its UTF-8 bytes, as servers expect.
+        let value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| {
             WebhookError::new(
                 ErrorKind::BadRequest,
                 format!(

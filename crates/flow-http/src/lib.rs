@@ -12,7 +12,7 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let secrets = Arc::new(Secrets::load(None)?);
-//! let client = Client::new(ClientConfig::default())?.with_secrets(secrets.clone());
+//! let client = Client::new(ClientConfig::for_version("1.2.0"))?.with_secrets(secrets.clone());
 //! let token = secrets.get("SHOP_TOKEN").unwrap_or_default();
 //! let request = WebhookRequest::new("fetch_products", Method::Get, "https://shop.example/products")
 //!     .with_header("Authorization", format!("Bearer {token}"))
@@ -33,6 +33,7 @@
 
 mod classify;
 mod client;
+mod encode;
 mod error;
 mod request;
 mod secrets;
@@ -40,12 +41,12 @@ mod suggest;
 
 pub use classify::classify;
 pub use client::{
-    Client, ClientBuildError, ClientConfig, RawResponse, Response, DEFAULT_USER_AGENT,
+    user_agent, Client, ClientBuildError, ClientConfig, RawResponse, Response, DEFAULT_USER_AGENT,
 };
 pub use error::{error_body, ErrorKind, UnknownErrorKind, WebhookError, ERROR_BODY_MAX_CHARS};
-pub use request::{
-    format_duration, AcceptStatus, AcceptStatusError, Method, MethodError, RequestBody,
-    WebhookRequest, DEFAULT_TIMEOUT,
-};
+pub use request::{format_duration, RequestBody, WebhookRequest, DEFAULT_TIMEOUT};
+// The flow model's types a request is made of, so that a caller of the client can name them
+// without naming flow-core; they are the same types, not copies.
+pub use flow_core::flow::{AcceptStatus, AcceptStatusError, Method, MethodError};
 pub use secrets::{Secrets, SecretsError, ENV_PREFIX, MASK};
 pub use suggest::{suggest_paths, PathSuggestion, MAX_DEPTH, MAX_SUGGESTIONS, PREVIEW_MAX_CHARS};

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::encode::percent_encode;
 use crate::error::WebhookError;
 
 #[cfg(test)]
@@ -304,23 +305,4 @@ fn encoded_forms(value: &str) -> [String; 4] {
     let quoted = Value::String(value.to_owned()).to_string();
     let json = quoted[1..quoted.len() - 1].to_owned();
     [value.to_owned(), percent, form, json]
-}
-
-fn percent_encode(value: &str, space_as_plus: bool) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                encoded.push(char::from(byte));
-            }
-            b' ' if space_as_plus => encoded.push('+'),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                encoded.push('%');
-                encoded.push(char::from(HEX[usize::from(byte >> 4)]));
-                encoded.push(char::from(HEX[usize::from(byte & 0xF)]));
-            }
-        }
-    }
-    encoded
 }

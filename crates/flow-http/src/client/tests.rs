@@ -14,7 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::*;
-use crate::request::{AcceptStatus, RequestBody};
+use flow_core::flow::AcceptStatus;
+
+use crate::request::RequestBody;
 
 const SHORT: Duration = Duration::from_millis(200);
 const MIB: usize = 1024 * 1024;

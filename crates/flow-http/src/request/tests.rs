@@ -1,103 +1,12 @@
-//! Unit tests of `request`: methods, accepted statuses, durations and the request's shown form.
+//! Unit tests of `request`: durations and the request's shown form.
+//!
+//! Methods and accepted statuses belong to the flow model; their tests are in flow-core.
 
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::*;
-
-#[test]
-fn methods_read_in_any_case() {
-    assert_eq!("post".parse(), Ok(Method::Post));
-    assert_eq!(" Delete ".parse(), Ok(Method::Delete));
-    for method in Method::ALL {
-        assert_eq!(method.as_str().parse(), Ok(method));
-        assert_eq!(method.as_str().to_lowercase().parse(), Ok(method));
-    }
-    assert_eq!(Method::default(), Method::Get);
-}
-
-#[test]
-fn bad_methods_say_what_is_expected() {
-    assert_eq!(
-        "FETCH".parse::<Method>().unwrap_err().to_string(),
-        "unknown http method `FETCH` (expected one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)"
-    );
-    assert_eq!("  ".parse::<Method>(), Err(MethodError::Empty));
-    assert_eq!(
-        serde_json::from_value::<Method>(json!("trace")).unwrap_err().to_string(),
-        "unknown http method `trace` (expected one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)"
-    );
-}
-
-#[test]
-fn accept_status_defaults_to_200_only() {
-    let accept = AcceptStatus::default();
-    assert!(accept.contains(200));
-    assert!(!accept.contains(201));
-    assert!(!accept.contains(204));
-}
-
-#[test]
-fn accept_status_reads_codes_classes_and_lists() {
-    let cases = [
-        ("201", "201"),
-        ("2xx", "2xx"),
-        ("2XX", "2xx"),
-        ("[200, 201]", "[200, 201]"),
-        ("200,201", "[200, 201]"),
-        ("[200, \"3xx\"]", "[200, 3xx]"),
-    ];
-    for (text, shown) in cases {
-        assert_eq!(
-            AcceptStatus::parse(text).unwrap().to_string(),
-            shown,
-            "{text}"
-        );
-    }
-    let accept = AcceptStatus::parse("[204, 3xx]").unwrap();
-    assert!(accept.contains(204) && accept.contains(301) && accept.contains(399));
-    assert!(!accept.contains(200) && !accept.contains(400));
-}
-
-#[test]
-fn bad_accept_status_says_what_is_expected() {
-    for text in ["600", "0xx", "20", "2x", "abc", "200, six"] {
-        let error = AcceptStatus::parse(text).unwrap_err();
-        assert!(
-            matches!(error, AcceptStatusError::Invalid(_)),
-            "{text}: {error}"
-        );
-    }
-    assert_eq!(
-        AcceptStatus::parse("2x").unwrap_err().to_string(),
-        "invalid accepted status `2x` (expected a status from 100 to 599 such as 200, \
-         or a class such as 2xx)"
-    );
-    assert_eq!(AcceptStatus::parse("[]"), Err(AcceptStatusError::Empty));
-}
-
-#[test]
-fn accept_status_reads_from_a_flow_file() {
-    let read = |value: serde_json::Value| {
-        serde_json::from_value::<AcceptStatus>(value).map(|accept| accept.to_string())
-    };
-    assert_eq!(read(json!(200)).unwrap(), "200");
-    assert_eq!(read(json!("2xx")).unwrap(), "2xx");
-    assert_eq!(read(json!([200, 201])).unwrap(), "[200, 201]");
-    assert_eq!(read(json!([200, "3xx"])).unwrap(), "[200, 3xx]");
-    assert_eq!(
-        read(json!([200, 999])).unwrap_err().to_string(),
-        "invalid accepted status `999` (expected a status from 100 to 599 such as 200, \
-         or a class such as 2xx)"
-    );
-    assert_eq!(
-        read(json!({"code": 200})).unwrap_err().to_string(),
-        "expected a status such as 200, a class such as 2xx, or a list such as [200, 201]"
-    );
-    let accept = AcceptStatus::parse("[200, 2xx]").unwrap();
-    assert_eq!(serde_json::to_value(&accept).unwrap(), json!([200, "2xx"]));
-}
 
 #[test]
 fn durations_print_in_flow_units() {

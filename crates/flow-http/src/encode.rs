@@ -1,0 +1,36 @@
+//! Percent-encoding of inserted values, shared by rendering and by secret masking.
+//!
+//! Both must agree byte for byte: a secret is masked in a URL or a form by looking for the very
+//! forms these functions write.
+
+/// Appends `value` to `out` with every byte but RFC 3986's unreserved ones (`A-Z a-z 0-9 - . _ ~`)
+/// percent-encoded in upper-case hex.
+///
+/// Nothing a value holds can then act as structure in a URL: `/`, `?`, `#`, `&`, `=`, `+`, `%`,
+/// `\`, spaces and control characters all become `%XX`, and non-ASCII text its UTF-8 bytes.
+/// With `space_as_plus`, a space is written `+` instead, as HTML forms encode it
+/// (`application/x-www-form-urlencoded`).
+fn percent_encode_into(value: &str, space_as_plus: bool, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(byte));
+            }
+            b' ' if space_as_plus => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xF)]));
+            }
+        }
+    }
+}
+
+/// `value` percent-encoded (see [`percent_encode_into`]).
+pub(crate) fn percent_encode(value: &str, space_as_plus: bool) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    percent_encode_into(value, space_as_plus, &mut encoded);
+    encoded
+}
