@@ -10,7 +10,7 @@
 /// `\`, spaces and control characters all become `%XX`, and non-ASCII text its UTF-8 bytes.
 /// With `space_as_plus`, a space is written `+` instead, as HTML forms encode it
 /// (`application/x-www-form-urlencoded`).
-fn percent_encode_into(value: &str, space_as_plus: bool, out: &mut String) {
+pub(crate) fn percent_encode_into(value: &str, space_as_plus: bool, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(value.len());
     for byte in value.bytes() {
@@ -33,4 +33,15 @@ pub(crate) fn percent_encode(value: &str, space_as_plus: bool) -> String {
     let mut encoded = String::with_capacity(value.len());
     percent_encode_into(value, space_as_plus, &mut encoded);
     encoded
+}
+
+/// Appends `name=value` to a form or query string, both form-encoded, after a `&` unless
+/// `out` is empty or already ends with a separator.
+pub(crate) fn push_form_pair(out: &mut String, name: &str, value: &str) {
+    if !(out.is_empty() || out.ends_with('&') || out.ends_with('?')) {
+        out.push('&');
+    }
+    percent_encode_into(name, true, out);
+    out.push('=');
+    percent_encode_into(value, true, out);
 }

@@ -1,29 +1,50 @@
-//! Webhook steps of flowbot: sending a rendered request, classifying the response, secrets and
-//! path suggestions.
+//! Webhook steps of flowbot: rendering the request, sending it, classifying the response,
+//! storing parts of it, secrets and path suggestions.
 //!
-//! A rendered [`WebhookRequest`] goes through [`Client::send`], which returns the response's JSON
-//! or a [`WebhookError`] fit to be stored in the step's failure variable (S11, S16).
-//! [`suggest_paths`] lists the paths an author can pick in that JSON.
+//! A step goes through four functions, of which only [`Client::send`] does I/O:
+//! [`build_request`] renders the step's templates into a [`WebhookRequest`], encoding every
+//! value for the place it lands in (S9); [`Client::send`] sends it and returns the response's
+//! JSON, or a [`WebhookError`] fit to be stored in the step's failure variable (S11, S16);
+//! [`extract`] applies the step's saves to that JSON, all or nothing (S15).
+//! [`suggest_paths`] lists the paths an author can pick in a response.
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use std::time::Duration;
-//! use flow_http::{Client, ClientConfig, Method, Secrets, WebhookRequest};
+//! use flow_core::flow::BlockKind;
+//! use flow_http::{build_request, extract, Client, ClientConfig, Secrets};
+//! use serde_json::json;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let source = r#"
+//! bot: shop
+//! blocks:
+//!   fetch:
+//!     webhook:
+//!       url: https://shop.example/products
+//!       headers: {Authorization: "Bearer {{secret.SHOP_TOKEN}}"}
+//!       query: {user: "{{name}}"}
+//!       save: [{path: "products.flatMap(item => item.title)", to: titles}]
+//!     next: done
+//!   done:
+//!     end: Bye
+//! "#;
+//! let flow = flow_core::load(source).flow.unwrap();
+//! let BlockKind::Webhook(webhook) = &flow.block("fetch").unwrap().kind else { unreachable!() };
 //! let secrets = Arc::new(Secrets::load(None)?);
 //! let client = Client::new(ClientConfig::for_version("1.2.0"))?.with_secrets(secrets.clone());
-//! let token = secrets.get("SHOP_TOKEN").unwrap_or_default();
-//! let request = WebhookRequest::new("fetch_products", Method::Get, "https://shop.example/products")
-//!     .with_header("Authorization", format!("Bearer {token}"))
-//!     .with_timeout(Duration::from_secs(5))
-//!     .with_accept("2xx".parse()?);
-//! match client.send(&request).await {
-//!     Ok(response) => {
-//!         for suggestion in flow_http::suggest_paths(&response.body) {
-//!             println!("{}  {}", suggestion.path, suggestion.preview);
-//!         }
-//!     }
+//! let variables = |name: &str| (name == "name").then(|| json!("Jérôme"));
+//! let outcome = match build_request("fetch", webhook, &flow.settings().webhook, &variables, &secrets) {
+//!     Ok(request) => match client.send(&request).await {
+//!         Ok(response) => extract(&webhook.save, &response.body, &|name: &str| {
+//!             flow.variables().get(name).and_then(|decl| decl.var_type)
+//!         }),
+//!         Err(error) => Err(error),
+//!     },
+//!     Err(error) => Err(error),
+//! };
+//! match outcome {
+//!     // e.g. `[("titles", ["iPhone 9", "iPhone X"])]`
+//!     Ok(stored) => println!("{stored:?}"),
 //!     // Reads e.g. `BadResponse: Invalid response status: 404`.
 //!     Err(error) => println!("{error}"),
 //! }
@@ -35,6 +56,8 @@ mod classify;
 mod client;
 mod encode;
 mod error;
+mod extract;
+mod render;
 mod request;
 mod secrets;
 mod suggest;
@@ -44,6 +67,8 @@ pub use client::{
     user_agent, Client, ClientBuildError, ClientConfig, RawResponse, Response, DEFAULT_USER_AGENT,
 };
 pub use error::{error_body, ErrorKind, UnknownErrorKind, WebhookError, ERROR_BODY_MAX_CHARS};
+pub use extract::extract;
+pub use render::{build_request, FORM_CONTENT_TYPE};
 pub use request::{format_duration, RequestBody, WebhookRequest, DEFAULT_TIMEOUT};
 // The flow model's types a request is made of, so that a caller of the client can name them
 // without naming flow-core; they are the same types, not copies.
