@@ -140,8 +140,24 @@ fn join_key(path: &str, key: &str) -> String {
             format!("{path}.{key}")
         }
     } else {
-        format!("{path}[{}]", Value::String(key.to_owned()))
+        format!("{path}[{}]", quote_key(key))
     }
+}
+
+/// `key` in double quotes as the path language reads it: only `"` and `\` are escaped, and
+/// everything else, line breaks included, stands as itself (JSON's `\n` or `\u0007` would be
+/// unknown escapes there).
+fn quote_key(key: &str) -> String {
+    let mut quoted = String::with_capacity(key.len() + 2);
+    quoted.push('"');
+    for c in key.chars() {
+        if matches!(c, '"' | '\\') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// A key the path language reads unquoted: a letter (any script) or `_`, then letters, digits

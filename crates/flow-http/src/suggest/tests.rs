@@ -126,3 +126,56 @@ fn count_is_bounded_and_large_values_preview_quickly() {
         .iter()
         .all(|suggestion| suggestion.preview.chars().count() <= PREVIEW_MAX_CHARS + 1));
 }
+
+/// Payloads with the shapes and keys that are hard to write as paths.
+fn awkward_payloads() -> Vec<Value> {
+    vec![
+        json!({
+            "products": [
+                {"id": 1, "title": "iPhone 9", "tags": ["a", "b"], "dims": {"w": 1}},
+                {"id": 2, "title": "iPhone X", "stock": 34, "tags": []},
+                "not an object",
+                [1, 2],
+            ],
+            "total": 2,
+        }),
+        json!([
+            {"tags": ["a", "b"], "matrix": [[1, 2], [3]]},
+            {"tags": []},
+            [[{"deep": true}]],
+        ]),
+        json!({
+            "line\nbreak": 1,
+            "tab\there": 2,
+            "back\\slash": 3,
+            "quote\"d": 4,
+            "single'quote": 5,
+            "bell\u{7}": 6,
+            "": 7,
+            "$ref": 8,
+            "2nd": 9,
+            "a.b": 10,
+            "a[0]": 11,
+            "flatMap": {"x": 12},
+            "with space": [{"in ner": 1, "ok": 2}],
+            "catégorie": "téléphones",
+        }),
+        json!([[1, [2, 3]], [], [[4]]]),
+    ]
+}
+
+#[test]
+fn every_suggested_path_parses_and_selects_its_preview() {
+    for payload in awkward_payloads() {
+        let suggestions = suggest_paths(&payload);
+        assert!(!suggestions.is_empty());
+        for suggestion in suggestions {
+            let path = flow_core::path::Path::parse(&suggestion.path)
+                .unwrap_or_else(|error| panic!("{}: {error}", suggestion.path));
+            let value = path
+                .evaluate(&payload)
+                .unwrap_or_else(|error| panic!("{}: {error}", suggestion.path));
+            assert_eq!(preview(&value), suggestion.preview, "{}", suggestion.path);
+        }
+    }
+}
