@@ -1,5 +1,6 @@
 //! The `flowbot` command line: validate, draw and describe flow files.
 
+mod extract;
 mod files;
 mod graph;
 mod output;
@@ -25,6 +26,8 @@ enum Command {
     Graph(graph::Args),
     /// Print the JSON Schema of flow files, for editors.
     Schema,
+    /// Try a `save` path on a JSON payload, as a webhook step would (or list the paths in it).
+    Extract(extract::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Extract(args) => extract::run(args),
         Command::Schema => output::print(&format!("{}\n", flow_core::schema::json_schema()))
             .map(|()| ExitCode::SUCCESS),
     };

@@ -2,6 +2,8 @@
 
 // `flowbot validate`, `graph` and `schema`, run as a user runs them.
 mod cli;
+// `flowbot extract`: save paths tried on JSON payloads, and the paths it suggests.
+mod extract;
 // The docs show what the commands print today.
 mod docs;
 // The loader never panics, whatever the file holds.
