@@ -13,8 +13,8 @@
 //! KeyError: no match for $.products[9]
 //! ```
 //!
-//! and, for a value that does not fit its variable's type,
-//! `path <path> gives <kind>, but `<variable>` is <type>`:
+//! and, for a value that does not fit its variable's type, "path, what it gives, and what the
+//! variable is":
 //!
 //! ```text
 //! KeyError: path products[0].title gives a string, but `titles` is a list
