@@ -169,7 +169,12 @@ fn walk(steps: &[Step], root: &Value) -> Result<Value, Miss> {
             StepOp::FlatMap(body) => {
                 // The mapped list is a new value, so the rest of the path walks that instead.
                 let mapped = flat_map(body, current).map_err(miss)?;
-                return walk(&steps[idx + 1..], &mapped);
+                let rest = &steps[idx + 1..];
+                // A path that ends in the flatMap returns the new list as it is: no second copy.
+                return match rest.is_empty() {
+                    true => Ok(mapped),
+                    false => walk(rest, &mapped),
+                };
             }
         }
     }

@@ -63,7 +63,6 @@ mod conditions;
 mod conversation;
 mod error;
 mod executor;
-mod pending_http;
 mod runner;
 mod sessions;
 mod store;

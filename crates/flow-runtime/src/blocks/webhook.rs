@@ -15,10 +15,10 @@ use tracing::{field, Instrument};
 use crate::conversation::{declared_type, Status};
 use crate::error::RuntimeError;
 use crate::executor::Run;
-use crate::pending_http::{build_request, extract};
 use crate::runner::{RunOutcome, WebhookCall, WebhookRunner};
 use crate::turn::{TraceEvent, WebhookOutcome, WebhookTrace};
 use crate::values;
+use flow_http::{build_request, extract};
 
 use super::Step;
 

@@ -162,7 +162,7 @@ blocks:
     bot: BadResponse, BadResponse, ConnectionError, Timeout, BadRequest, KeyError, BadResponse
     (ended)
     ");
-    assert_snapshot!(chat.var("f5"), @r#"{"body":null,"message":"variable `never set` has no value","status":null,"type":"BadRequest"}"#);
+    assert_snapshot!(chat.var("f5"), @r#"{"body":null,"message":"variable `never set` is not set","status":null,"type":"BadRequest"}"#);
 }
 
 #[tokio::test]
@@ -350,8 +350,8 @@ blocks:
     // store nothing, so `a` and `b` keep the first step's values.
     assert_snapshot!(first, @r"
     bot: 1 two 3 fallback
-    bot: 1 two 3 / KeyError: no key 'c' in object at the top level (200)
-    bot: 1 3 / KeyError: path `c` gives a text, but `c` is a list
+    bot: 1 two 3 / KeyError: no key 'c' in object at the top level (path c) (200)
+    bot: 1 3 / KeyError: path c gives a string, but `c` is a list
     (ended)
     ");
     assert_eq!(calls.load(Ordering::SeqCst), 3, "one request per step");
