@@ -128,12 +128,13 @@ fn secret(
     }
     if let Some((byte, _)) = secret_name
         .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
     {
         return Err(error(
             source,
             rest_start + 1 + byte,
-            "a secret name may only contain ASCII letters, digits, `_` and `-`",
+            // The name must also be an environment variable name: FLOWBOT_SECRET_<NAME>.
+            "a secret name may only contain ASCII letters, digits and `_`",
         ));
     }
     Ok(Part::Secret(secret_name.to_owned()))

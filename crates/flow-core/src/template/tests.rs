@@ -79,7 +79,8 @@ fn secrets() {
     literal "Bearer "
     secret "API_TOKEN"
     "#);
-    assert_snapshot!(parts("{{ secret.shop-key_2 }}"), @r#"secret "shop-key_2""#);
+    assert_snapshot!(parts("{{ secret.shop_key_2 }}"), @r#"secret "shop_key_2""#);
+    assert!(Template::parse("{{secret.shop-key}}").is_err());
 }
 
 #[test]
@@ -130,7 +131,7 @@ fn secret_errors() {
     assert_snapshot!(parts("{{secret}}"), @"error at 2: `secret` is reserved for secrets (write `{{secret.NAME}}`)");
     assert_snapshot!(parts("{{ secret[0] }}"), @"error at 3: `secret` is reserved for secrets (write `{{secret.NAME}}`)");
     assert_snapshot!(parts("{{secret.}}"), @"error at 9: expected a secret name after `secret.`");
-    assert_snapshot!(parts("{{secret.a.b}}"), @"error at 10: a secret name may only contain ASCII letters, digits, `_` and `-`");
+    assert_snapshot!(parts("{{secret.a.b}}"), @"error at 10: a secret name may only contain ASCII letters, digits and `_`");
 }
 
 #[test]
