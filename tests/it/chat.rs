@@ -440,3 +440,38 @@ Bob
     assert!(text(body).contains("iPhone X"));
     assert_eq!(server.hits().len(), 1);
 }
+
+#[test]
+fn secrets_are_hidden_in_vars_and_recordings() {
+    let server = ShopServer::start();
+    let dir = scratch("chat-secrets");
+    let flow = shop_copy(&dir, &server.url("/echo"), true);
+    let record = dir.join("shop.test.yaml");
+    let mut command = flowbot();
+    command.env("FLOWBOT_SECRET_SHOP_TOKEN", "s3cr3t-token");
+    command.args([
+        "chat",
+        flow.to_str().unwrap(),
+        "--record",
+        record.to_str().unwrap(),
+    ]);
+    let output = run_with_input(command, "Ada\n/vars\n");
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    // The server got the secret; the author sees it masked.
+    assert_eq!(
+        server.hits()[0].authorization.as_deref(),
+        Some("Bearer s3cr3t-token")
+    );
+    assert!(stdout.contains(r#""seen":"Bearer ***""#), "{stdout}");
+    assert!(stdout.contains("  secret.SHOP_TOKEN = ***\n"), "{stdout}");
+    assert!(!stdout.contains("s3cr3t-token"), "{stdout}");
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    assert!(recorded.contains("seen: Bearer ***"), "{recorded}");
+    assert!(!recorded.contains("s3cr3t-token"), "{recorded}");
+}

@@ -83,7 +83,8 @@ pub struct Hit {
 /// A shop's API on 127.0.0.1, on a thread of its own, stopped when dropped:
 /// - `/products`: two products;
 /// - `/one-product`: one product, so `products[1]` does not match;
-/// - `/down`: status 500 with `{"error": "down"}`.
+/// - `/down`: status 500 with `{"error": "down"}`;
+/// - `/echo`: two short products, and the `Authorization` header it got under `seen`.
 pub struct ShopServer {
     pub base: String,
     hits: Arc<Mutex<Vec<Hit>>>,
@@ -97,6 +98,7 @@ impl ShopServer {
             .route("/products", get(products))
             .route("/one-product", get(one_product))
             .route("/down", get(down))
+            .route("/echo", get(echo))
             .with_state(hits.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, address) = std::sync::mpsc::channel();
@@ -177,5 +179,17 @@ async fn down(hits: Hits, request: Request) -> Response {
         StatusCode::INTERNAL_SERVER_ERROR,
         Json(json!({"error": "down"})),
     )
+        .into_response()
+}
+
+async fn echo(hits: Hits, request: Request) -> Response {
+    remember(&hits, &request);
+    let seen = request
+        .headers()
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    Json(json!({"products": [{"title": "A"}, {"title": "B", "category": "c"}], "seen": seen}))
         .into_response()
 }

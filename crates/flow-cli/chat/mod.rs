@@ -115,8 +115,15 @@ pub async fn run(args: Args) -> Result<ExitCode> {
 /// the project and the id of the bot at `path`. Errors in the file itself stop here; a broken
 /// sibling is only left out.
 pub(crate) fn load_project(path: &Path) -> Result<(Arc<Project>, String)> {
-    let bot = crate::files::load_flow(path)?.id().to_owned();
-    let mut files = vec![crate::files::load(path)?];
+    let flow = crate::files::load_flow(path)?;
+    let bot = flow.id().to_owned();
+    let mut files = vec![flow_core::LoadedFile {
+        file: path.display().to_string(),
+        loaded: flow_core::Loaded {
+            flow: Some(flow),
+            diagnostics: Vec::new(),
+        },
+    }];
     let folder = match path.parent() {
         Some(folder) if !folder.as_os_str().is_empty() => folder,
         _ => Path::new("."),
@@ -165,8 +172,8 @@ pub(crate) trait Screen: Send + Sync {
     fn prompt(&self) -> &'static str;
     /// A bot message and the options it offers.
     fn bot(&self, text: &str, options: &[String]);
-    /// A message the user sent (a terminal already shows what was typed).
-    fn user(&self, text: &str);
+    /// A message the user sent: `typed`, which sent `sent` (an option picked by its number).
+    fn user(&self, typed: &str, sent: &str);
     /// An event handed to the host.
     fn event(&self, name: &str, data: &Value);
     /// A hand-off to a human.
@@ -295,7 +302,7 @@ impl Session {
             return Ok(());
         };
         let text = pick_option(&state.options, line).unwrap_or(line).to_owned();
-        self.console.screen.user(&text);
+        self.console.screen.user(line, &text);
         let turn = self
             .executor
             .deliver(&mut state.conversation, &text)
@@ -499,6 +506,14 @@ fn show_status(screen: &dyn Screen, turn: &Turn, conversation: &Conversation) {
             flow_runtime::Notice::NoTimer => "no timer is pending".to_owned(),
         };
         screen.note(&text);
+    }
+    if let Some(block) = turn.errors().find_map(|error| match error {
+        flow_runtime::RuntimeError::Runner { block, .. } => Some(block),
+        _ => None,
+    }) {
+        screen.note(&format!(
+            "the bot waits at `{block}`: send any message to run it again"
+        ));
     }
     let timer = turn.timer.as_ref().map(|timer| {
         (

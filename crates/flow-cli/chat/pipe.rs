@@ -64,8 +64,8 @@ impl Screen for PlainScreen {
         print(&lines);
     }
 
-    fn user(&self, text: &str) {
-        print(&format!("user: {}\n", one_line(text)));
+    fn user(&self, _typed: &str, sent: &str) {
+        print(&format!("user: {}\n", one_line(sent)));
     }
 
     fn event(&self, name: &str, data: &Value) {

@@ -96,16 +96,16 @@ impl Screen for TerminalScreen {
             lines.push_str(&format!("{BOT}bot:{BOT:#}\n"));
         }
         for (index, option) in options.iter().enumerate() {
-            lines.push_str(&format!(
-                "      {OPTION}{}.{OPTION:#} {option}\n",
-                index + 1
-            ));
+            lines.push_str(&format!("     {OPTION}{}.{OPTION:#} {option}\n", index + 1));
         }
         write(&lines);
     }
 
-    fn user(&self, _text: &str) {
-        // The line editor already shows what was typed.
+    fn user(&self, typed: &str, sent: &str) {
+        // The line editor already shows what was typed; say which option a number picked.
+        if typed.trim() != sent {
+            write(&format!("{DIM}· picked {sent}{DIM:#}\n"));
+        }
     }
 
     fn event(&self, name: &str, data: &Value) {
