@@ -55,6 +55,7 @@ fn terminal_fake_success_refuses_a_non_list_for_a_list_variable_until_one_fits()
     let flow = catalog(&dir, &server.url("/products"));
     let mut chat = terminal(&[flow.to_str().unwrap()], false);
     chat.exp_string("What are you looking for?").unwrap();
+    chat.exp_string("you>").unwrap();
     chat.send_line("shoes").unwrap();
     chat.exp_string("webhook `search` is about to send:")
         .unwrap();
@@ -86,6 +87,7 @@ fn terminal_fake_failure_puts_the_payload_in_the_failure_variable() {
     let mut chat = terminal(&[flow.to_str().unwrap()], false);
     chat.exp_string("bot: Welcome to the shop!").unwrap();
     chat.exp_string("What's your name?").unwrap();
+    chat.exp_string("you>").unwrap();
     chat.send_line("Ada").unwrap();
     chat.exp_string("2  fake failure: type the payload that goes into `shop failure`")
         .unwrap();
@@ -117,6 +119,7 @@ fn terminal_real_request_is_sent_and_its_outcome_used_in_colour_with_history() {
     // Styled: the bot's label is wrapped in escape codes.
     assert!(banner.contains("\u{1b}["), "{banner:?}");
     chat.exp_string("What's your name?").unwrap();
+    chat.exp_string("you>").unwrap();
     chat.send_line("Ada").unwrap();
     chat.exp_string("choice>").unwrap();
     chat.send_line("3").unwrap();
@@ -126,14 +129,18 @@ fn terminal_real_request_is_sent_and_its_outcome_used_in_colour_with_history() {
     chat.exp_string("Which one?").unwrap();
     chat.exp_string("2.").unwrap();
     chat.exp_string("iPhone X").unwrap();
+    chat.exp_string("you>").unwrap();
     // Typing the number picks the option.
     chat.send_line("2").unwrap();
+    chat.exp_string("picked iPhone X").unwrap();
     chat.exp_string("You picked iPhone X.").unwrap();
     assert_eq!(server.hits().len(), 1);
     assert_eq!(server.hits()[0].uri, "/products?user=Ada");
     // The up arrow brings back the last line.
+    chat.exp_string("you>").unwrap();
     chat.send_line("/trace").unwrap();
     chat.exp_string("end `confirm` (shop)").unwrap();
+    chat.exp_string("you>").unwrap();
     chat.send("\u{1b}[A").unwrap();
     chat.send_line("").unwrap();
     chat.exp_string("end `confirm` (shop)").unwrap();

@@ -84,7 +84,8 @@ pub struct Hit {
 /// - `/products`: two products;
 /// - `/one-product`: one product, so `products[1]` does not match;
 /// - `/down`: status 500 with `{"error": "down"}`;
-/// - `/echo`: two short products, and the `Authorization` header it got under `seen`.
+/// - `/echo`: two short products, and the `Authorization` header it got under `seen`;
+/// - `/many`: a hundred products.
 pub struct ShopServer {
     pub base: String,
     hits: Arc<Mutex<Vec<Hit>>>,
@@ -99,6 +100,7 @@ impl ShopServer {
             .route("/one-product", get(one_product))
             .route("/down", get(down))
             .route("/echo", get(echo))
+            .route("/many", get(many))
             .with_state(hits.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, address) = std::sync::mpsc::channel();
@@ -192,4 +194,12 @@ async fn echo(hits: Hits, request: Request) -> Response {
         .to_owned();
     Json(json!({"products": [{"title": "A"}, {"title": "B", "category": "c"}], "seen": seen}))
         .into_response()
+}
+
+async fn many(hits: Hits, request: Request) -> Response {
+    remember(&hits, &request);
+    let products: Vec<_> = (0..100)
+        .map(|n| json!({"title": format!("product {n}"), "category": "things"}))
+        .collect();
+    Json(json!({"products": products})).into_response()
 }

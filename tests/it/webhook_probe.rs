@@ -193,3 +193,39 @@ fn a_block_that_is_not_a_webhook_step_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("is a message block, not a webhook"));
 }
+
+#[test]
+fn long_bodies_and_path_lists_are_shortened_unless_full() {
+    let server = ShopServer::start();
+    let dir = scratch("probe-long");
+    let flow = shop_copy(&dir, &server.url("/many"), false);
+    let probe = |full: bool| {
+        let mut command = flowbot();
+        command.args([
+            "webhook",
+            flow.to_str().unwrap(),
+            "fetch_products",
+            "--var",
+            "name=Ada",
+        ]);
+        if full {
+            command.arg("--full");
+        }
+        text(&command.output().unwrap().stdout)
+    };
+    let short = probe(false);
+    // 100 products of 4 lines each, plus four lines around them: 404 lines, 60 shown.
+    assert!(
+        short.contains("  … 344 more lines (--full shows them)\n"),
+        "{short}"
+    );
+    assert!(!short.contains("product 99"), "{short}");
+    let full = probe(true);
+    assert!(!full.contains("more lines"), "{full}");
+    assert!(full.contains("\"title\": \"product 99\""), "{full}");
+    // The path list is short anyway: arrays are suggested by their first element.
+    assert!(
+        full.contains("products.flatMap(item => item.title)"),
+        "{full}"
+    );
+}

@@ -166,6 +166,16 @@ impl Chooser {
                     return Ok(Choice::Real);
                 }
                 "" => continue,
+                "/quit" | "/exit" | "/q" => {
+                    self.quit.store(true, Ordering::Relaxed);
+                    return Err(self.cancelled(call));
+                }
+                command if command.starts_with('/') => {
+                    screen.error(
+                        "answer the webhook step first: 1, 2 or 3 (Ctrl-C leaves it unanswered)",
+                    );
+                    continue;
+                }
                 _ => {
                     screen.error("pick 1 (fake success), 2 (fake failure) or 3 (real request)");
                     continue;
@@ -412,3 +422,6 @@ fn body_kind(body: &str) -> &'static str {
         "text"
     }
 }
+
+#[cfg(test)]
+mod tests;

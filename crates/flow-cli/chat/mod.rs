@@ -280,6 +280,13 @@ impl Session {
         if let Some(recorder) = &mut self.recorder {
             let flow = self.executor.project().flow(bot);
             recorder.begin(flow, block.as_ref(), &variables);
+            if bot != self.bot {
+                recorder.taint(&format!(
+                    "a conversation started in bot `{bot}` (by /goto during a jump) cannot be \
+                     replayed from a test of bot `{}`",
+                    self.bot
+                ));
+            }
         }
         let options = StartOptions {
             block,
