@@ -449,19 +449,23 @@ Bob
 }
 
 #[test]
-fn secrets_are_hidden_in_vars_and_recordings() {
+fn secrets_from_a_file_are_hidden_in_vars_and_recordings() {
     let server = ShopServer::start();
     let dir = scratch("chat-secrets");
     let flow = shop_copy(&dir, &server.url("/echo"), true);
+    // A message that shows what the server echoed: the runtime leaves it unmasked.
+    let shop = std::fs::read_to_string(&flow).unwrap().replace(
+        "\"{{name}}, we have: {{titles}}\"",
+        "\"{{name}}, we have: {{titles}} (seen {{last webhook success.seen}})\"",
+    );
+    std::fs::write(&flow, shop).unwrap();
     let record = dir.join("shop.test.yaml");
+    let secrets = dir.join("secrets.env");
+    std::fs::write(&secrets, "# for the shop\nSHOP_TOKEN = s3cr3t-token\n").unwrap();
     let mut command = flowbot();
-    command.env("FLOWBOT_SECRET_SHOP_TOKEN", "s3cr3t-token");
-    command.args([
-        "chat",
-        flow.to_str().unwrap(),
-        "--record",
-        record.to_str().unwrap(),
-    ]);
+    command.args(["chat", flow.to_str().unwrap()]);
+    command.args(["--record", record.to_str().unwrap()]);
+    command.args(["--secrets", secrets.to_str().unwrap()]);
     let output = run_with_input(command, "Ada\n/vars\n");
     let stdout = text(&output.stdout);
     assert_eq!(
@@ -476,6 +480,10 @@ fn secrets_are_hidden_in_vars_and_recordings() {
         Some("Bearer s3cr3t-token")
     );
     assert!(stdout.contains(r#""seen":"Bearer ***""#), "{stdout}");
+    assert!(
+        stdout.contains("bot: Ada, we have: A, B (seen Bearer ***)\n"),
+        "{stdout}"
+    );
     assert!(stdout.contains("  secret.SHOP_TOKEN = ***\n"), "{stdout}");
     assert!(!stdout.contains("s3cr3t-token"), "{stdout}");
     let recorded = std::fs::read_to_string(&record).unwrap();

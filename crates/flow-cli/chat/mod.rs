@@ -411,7 +411,7 @@ impl Session {
             return;
         };
         let items = interleave(&turn);
-        show_items(&*self.console.screen, &items);
+        show_items(&*self.console.screen, &items, &self.secrets);
         if let Some(options) = turn
             .messages()
             .last()
@@ -485,14 +485,28 @@ pub(crate) fn interleave(turn: &Turn) -> Vec<Item<'_>> {
     items
 }
 
-fn show_items(screen: &dyn Screen, items: &[Item<'_>]) {
+/// Shows what a turn did, secrets masked: a response that echoes a secret can put it in a
+/// variable, and from there in a message.
+fn show_items(screen: &dyn Screen, items: &[Item<'_>], secrets: &Secrets) {
     for item in items {
         match item {
             Item::Webhook(webhook) => screen.webhook(webhook),
-            Item::Output(Output::Message(message)) => screen.bot(&message.text, &message.options),
-            Item::Output(Output::Event(event)) => screen.event(&event.name, &event.data),
+            Item::Output(Output::Message(message)) => {
+                let options: Vec<String> = message
+                    .options
+                    .iter()
+                    .map(|option| secrets.redact(option))
+                    .collect();
+                screen.bot(&secrets.redact(&message.text), &options);
+            }
+            Item::Output(Output::Event(event)) => {
+                screen.event(
+                    &secrets.redact(&event.name),
+                    &secrets.redact_json(&event.data),
+                );
+            }
             Item::Output(Output::Handoff(handoff)) => screen.handoff(handoff.team.as_deref()),
-            Item::Output(Output::Error(error)) => screen.error(&error.to_string()),
+            Item::Output(Output::Error(error)) => screen.error(&secrets.redact(&error.to_string())),
         }
     }
 }
