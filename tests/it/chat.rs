@@ -68,8 +68,10 @@ fn terminal_fake_success_refuses_a_non_list_for_a_list_variable_until_one_fits()
     // The conversation does not move on: the prompt asks for a payload again.
     let between = chat.exp_string("payload>").unwrap();
     assert!(!between.contains("Found"), "{between}");
-    chat.send_line(r#"{"results": ["red shoes", "blue shoes"]}"#)
+    // Pasted, over two lines: the terminal brackets the paste, so it arrives whole.
+    chat.send("\u{1b}[200~{\"results\": [\"red shoes\",\n \"blue shoes\"]}\u{1b}[201~")
         .unwrap();
+    chat.send_line("").unwrap();
     chat.exp_string(r#"titles = ["red shoes","blue shoes"]"#)
         .unwrap();
     chat.exp_string("bot: Found: red shoes, blue shoes")

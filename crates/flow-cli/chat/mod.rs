@@ -219,6 +219,8 @@ struct Running {
     last_turn: Option<Turn>,
     /// The options of the last bot message, so that a number picks one.
     options: Vec<String>,
+    /// The status and timer already told, so that they are told once.
+    told: (Status, Option<u64>),
 }
 
 /// One simulator session: possibly several conversations (after `/restart` or `/goto`).
@@ -297,6 +299,7 @@ impl Session {
             conversation,
             last_turn: None,
             options: Vec::new(),
+            told: (Status::Waiting, None),
         });
         self.after_turn(turn, None, false);
         Ok(())
@@ -419,7 +422,12 @@ impl Session {
         {
             state.options = options;
         }
-        show_status(&*self.console.screen, &turn, &state.conversation);
+        let told = (turn.status, turn.timer.as_ref().map(|timer| timer.id));
+        if told != state.told {
+            show_status(&*self.console.screen, &turn, &state.conversation);
+        }
+        show_notices(&*self.console.screen, &turn);
+        state.told = told;
         if let Some(recorder) = &mut self.recorder {
             recorder.turn(user, fired, &items, &used, &turn, &state.conversation);
         }
@@ -511,11 +519,16 @@ fn show_items(screen: &dyn Screen, items: &[Item<'_>], secrets: &Secrets) {
     }
 }
 
-/// Says what the turn left pending: an end, a hand-off, a sleep or a timer.
-fn show_status(screen: &dyn Screen, turn: &Turn, conversation: &Conversation) {
+/// Says what happened to the conversation itself, and how to go on after a step that did not
+/// run.
+fn show_notices(screen: &dyn Screen, turn: &Turn) {
     for notice in &turn.notices {
         let text = match notice {
             flow_runtime::Notice::MessageIgnored { status } => {
+                let status = match status {
+                    Status::HandedOff => "handed off",
+                    _ => "over",
+                };
                 format!(
                     "the conversation is {status}: the message was ignored (/restart starts over)"
                 )
@@ -536,6 +549,10 @@ fn show_status(screen: &dyn Screen, turn: &Turn, conversation: &Conversation) {
             "the bot waits at `{block}`: send any message to run it again"
         ));
     }
+}
+
+/// Says what the turn left pending: an end, a hand-off, a sleep or a timer.
+fn show_status(screen: &dyn Screen, turn: &Turn, conversation: &Conversation) {
     let timer = turn.timer.as_ref().map(|timer| {
         (
             timer.kind,
