@@ -20,6 +20,11 @@ fn terminal(args: &[&str], colour: bool) -> PtySession {
         .arg("chat")
         .args(args)
         .env("TERM", "xterm-256color");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("FLOWBOT_SECRET_") {
+            command.env_remove(name);
+        }
+    }
     if colour {
         command.env_remove("NO_COLOR");
     } else {
@@ -491,4 +496,49 @@ fn secrets_from_a_file_are_hidden_in_vars_and_recordings() {
     let recorded = std::fs::read_to_string(&record).unwrap();
     assert!(recorded.contains("seen: Bearer ***"), "{recorded}");
     assert!(!recorded.contains("s3cr3t-token"), "{recorded}");
+}
+
+#[test]
+fn recording_keeps_presets_fired_timers_and_the_block_goto_starts_at() {
+    let dir = scratch("chat-record-goto");
+    let flow = dir.join("nap.yaml");
+    std::fs::write(&flow, NAP).unwrap();
+    let record = dir.join("nap.test.yaml");
+    let mut command = flowbot();
+    command.args(["chat", flow.to_str().unwrap(), "--var", "count=2"]);
+    command.args(["--record", record.to_str().unwrap()]);
+    let output = run_with_input(command, "/fire\n/goto ask\nAda\n");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let written = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(
+        written,
+        "\
+# Conversations recorded with `flowbot chat --record` (see docs/simulator.md).
+flow: nap.yaml
+cases:
+- name: recorded conversation 1
+  variables:
+    count: 2
+  conversation:
+  - bot: Hello
+  - fire: true
+  - bot: Your name?
+  expect:
+    status: waiting
+- name: recorded conversation 2
+  variables:
+    count: 2
+  start_at: ask
+  conversation:
+  - bot: Your name?
+  - user: Ada
+  - bot: Bye Ada (2)
+  expect:
+    status: ended
+    variables:
+      name: Ada
+"
+    );
+    let file = flow_test::spec::parse(&written).unwrap();
+    assert_eq!(file.cases[1].start_at.as_deref(), Some("ask"));
 }

@@ -18,6 +18,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use anstyle::{AnsiColor, Style};
 use flow_core::flow::VarType;
 use flow_http::{AcceptStatus, Secrets, WebhookError};
 use flow_runtime::{
@@ -26,6 +27,9 @@ use flow_runtime::{
 use serde_json::{json, Value};
 
 use super::commands::short_json;
+
+const HEAD: Style = AnsiColor::Yellow.on_default().bold();
+const KEY: Style = AnsiColor::Cyan.on_default().bold();
 use super::{Console, ReadLine};
 use crate::pending_http::extract;
 
@@ -185,10 +189,12 @@ impl Chooser {
         }
     }
 
+    /// The request about to be sent (secrets masked) and the three choices; styled, which
+    /// anstream keeps only on a terminal.
     fn menu(&self, call: &WebhookCall<'_>) -> String {
         let request = call.request;
         let mut text = format!(
-            "webhook `{}` is about to send:\n  {} {}\n",
+            "{HEAD}webhook `{}` is about to send:{HEAD:#}\n  {} {}\n",
             call.block_id,
             request.method,
             self.secrets.redact(&request.url)
@@ -197,15 +203,15 @@ impl Chooser {
             text.push_str(&format!("  {name}: {}\n", self.secrets.redact(value)));
         }
         if let Some(body) = &request.body {
-            let body = self.secrets.redact(&String::from_utf8_lossy(&body.bytes));
-            text.push_str(&format!("  body ({}): {body}\n", body_kind(&body)));
+            let bytes = self.secrets.redact(&String::from_utf8_lossy(&body.bytes));
+            text.push_str(&format!("  body ({}): {bytes}\n", body.content_type));
         }
         let failure = call.webhook.failure_variable();
         text.push_str(&format!(
-            "what comes back?\n  \
-             1  fake success: type or paste a JSON payload, or @FILE; every save is applied\n  \
-             2  fake failure: type the payload that goes into `{failure}`\n  \
-             3  real request: send it for real, with whatever side effects it has"
+            "{HEAD}what comes back?{HEAD:#}\n  \
+             {KEY}1{KEY:#}  fake success: type or paste a JSON payload, or @FILE; every save is applied\n  \
+             {KEY}2{KEY:#}  fake failure: type the payload that goes into `{failure}`\n  \
+             {KEY}3{KEY:#}  real request: send it for real, with whatever side effects it has"
         ));
         text
     }
@@ -413,14 +419,6 @@ fn read_json_file(path: &std::path::Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     serde_json::from_str(&text).map_err(|error| format!("{} is not JSON: {error}", path.display()))
-}
-
-fn body_kind(body: &str) -> &'static str {
-    if serde_json::from_str::<Value>(body).is_ok() {
-        "json"
-    } else {
-        "text"
-    }
 }
 
 #[cfg(test)]

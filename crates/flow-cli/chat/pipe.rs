@@ -40,9 +40,10 @@ impl LineSource for StdinLines {
     }
 }
 
-/// Writes `text` to stdout; a reader that went away just wanted less.
+/// Writes `text` to stdout; a reader that went away just wanted less. Through anstream, so
+/// the webhook menu's styling shows only on a terminal.
 fn print(text: &str) {
-    let mut out = io::stdout().lock();
+    let mut out = anstream::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
