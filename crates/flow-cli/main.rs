@@ -1,10 +1,13 @@
-//! The `flowbot` command line: validate, draw and describe flow files.
+//! The `flowbot` command line: validate, draw and describe flow files, chat with a bot, probe a
+//! webhook step.
 
+mod chat;
 mod extract;
 mod files;
 mod graph;
 mod output;
 mod validate;
+mod webhook;
 
 use std::process::ExitCode;
 
@@ -28,6 +31,10 @@ enum Command {
     Schema,
     /// Try a `save` path on a JSON payload, as a webhook step would (or list the paths in it).
     Extract(extract::Args),
+    /// Talk to a bot in the terminal, or script a conversation through a pipe.
+    Chat(chat::Args),
+    /// Run one webhook step for real and show the response, its saves and its paths.
+    Webhook(webhook::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +45,8 @@ fn main() -> ExitCode {
         Command::Extract(args) => extract::run(args),
         Command::Schema => output::print(&format!("{}\n", flow_core::schema::json_schema()))
             .map(|()| ExitCode::SUCCESS),
+        Command::Chat(args) => block_on(chat::run(args)),
+        Command::Webhook(args) => block_on(webhook::run(args)),
     };
     match result {
         Ok(code) => code,
@@ -46,4 +55,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs `future` on a runtime of its own: only `main` builds one. One thread is enough for
+/// one conversation, and keeps the simulator's reads of stdin and its requests in order.
+fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
+    future: F,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
 }

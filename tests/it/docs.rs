@@ -30,3 +30,77 @@ fn the_readme_bot_loads_clean() {
     let loaded = flow_core::load(yaml);
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
 }
+
+/// The first command of the README's quick start, split into `flowbot`'s arguments.
+fn quick_start_arguments() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a sh block in the quick start");
+    let first = block.lines().next().expect("a first command");
+    let command = first.split('#').next().unwrap().trim();
+    let arguments = command
+        .strip_prefix("cargo run --release -- ")
+        .unwrap_or_else(|| panic!("the quick start runs flowbot with cargo run: {command}"));
+    let arguments: Vec<String> = arguments.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(arguments[0], "chat", "the quick start opens the simulator");
+    assert!(arguments[1].starts_with("flows/"), "on a bot from flows/");
+    arguments
+}
+
+#[test]
+fn the_readme_quick_start_chats_with_a_bot_from_flows_and_asks_at_webhooks() {
+    let arguments = quick_start_arguments();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_flowbot"));
+    command
+        .args(&arguments)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm-256color");
+    let options = rexpect::reader::Options::new()
+        .timeout_ms(Some(30_000))
+        .strip_ansi_escape_codes(true);
+    let mut chat = rexpect::session::spawn_with_options(command, options).unwrap();
+    chat.exp_string("bot: Welcome to the shop!").unwrap();
+    chat.exp_string("What's your name?").unwrap();
+    chat.send_line("Ada").unwrap();
+    // On a terminal nothing is sent unless the author picks the real request.
+    chat.exp_string("what comes back?").unwrap();
+    chat.exp_string("choice>").unwrap();
+    chat.send_control('d').unwrap();
+    chat.exp_eof().unwrap();
+}
+
+#[test]
+fn the_simulator_page_shows_what_a_scripted_chat_prints() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let page = std::fs::read_to_string(format!("{root}/docs/simulator.md")).unwrap();
+    let command = "printf 'Ada\\n' | flowbot chat flows/shop.yaml --webhooks failure";
+    let after = page
+        .split(command)
+        .nth(1)
+        .expect("the page shows the command");
+    let shown = after
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the transcript after it");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flowbot"))
+        .args(["chat", "flows/shop.yaml", "--webhooks", "failure"])
+        .current_dir(root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"Ada\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        shown,
+        "update the transcript in docs/simulator.md"
+    );
+}

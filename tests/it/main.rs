@@ -1,5 +1,7 @@
 //! The one integration test binary: whole-program tests of the `flowbot` command and the crates together.
 
+// `flowbot chat`: the simulator through a pseudo-terminal and through a pipe.
+mod chat;
 // `flowbot validate`, `graph` and `schema`, run as a user runs them.
 mod cli;
 // `flowbot extract`: save paths tried on JSON payloads, and the paths it suggests.
@@ -8,3 +10,7 @@ mod extract;
 mod docs;
 // The loader never panics, whatever the file holds.
 mod loader_never_panics;
+// Helpers for the CLI tests: the binary, stub HTTP servers on 127.0.0.1, scratch folders.
+mod support;
+// `flowbot webhook`: one webhook step sent for real to a stub server, and its report.
+mod webhook_probe;

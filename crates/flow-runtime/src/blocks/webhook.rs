@@ -74,7 +74,7 @@ async fn step<R: WebhookRunner>(
                 flow,
             };
             let outcome = match runner.run(call).await {
-                Ok(outcome) => judge(outcome, &request, webhook, flow),
+                Ok(outcome) => judge(outcome, &request, webhook, flow, run.secrets),
                 Err(error) => {
                     // No outcome at all: stay at this block, so the next message tries again.
                     run.turn.error(RuntimeError::runner(id, &error));
@@ -143,7 +143,16 @@ async fn step<R: WebhookRunner>(
 
 /// Classifies a response and extracts the step's saves from it; a failure that came with a
 /// response carries its status and body (S16).
-fn judge(outcome: RunOutcome, request: &WebhookRequest, webhook: &Webhook, flow: &Flow) -> Outcome {
+///
+/// A secret that the server echoes back is masked before anything is stored, so no later
+/// message can show it to the user.
+fn judge(
+    outcome: RunOutcome,
+    request: &WebhookRequest,
+    webhook: &Webhook,
+    flow: &Flow,
+    secrets: &flow_http::Secrets,
+) -> Outcome {
     let response = match outcome {
         RunOutcome::Failure(error) => return Err(error),
         RunOutcome::Response(response) => response,
@@ -154,6 +163,10 @@ fn judge(outcome: RunOutcome, request: &WebhookRequest, webhook: &Webhook, flow:
         &response.body,
         &request.accept,
     )?;
+    let body = match secrets.is_empty() {
+        true => body,
+        false => secrets.redact_json(&body),
+    };
     let declared = |name: &str| declared_type(flow, name);
     match extract(&webhook.save, &body, &declared) {
         Ok(saves) => Ok((response.status, body, saves)),

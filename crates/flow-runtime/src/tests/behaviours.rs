@@ -499,3 +499,25 @@ async fn chat_outcomes(executor: &Executor<HttpRunner>) -> Vec<bool> {
         .map(|webhook| matches!(webhook.outcome, WebhookOutcome::Success { .. }))
         .collect()
 }
+
+#[tokio::test]
+async fn a_secret_echoed_by_the_server_never_reaches_a_message() {
+    let echo = |headers: axum::http::HeaderMap| async move {
+        let authorization = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        Json(json!({"seen": authorization}))
+    };
+    let base = serve(Router::new().route("/echo", get(echo))).await;
+    let source = format!(
+        "bot: echo\nblocks:\n  call:\n    webhook:\n      url: {base}/echo\n      headers: {{Authorization: \"Bearer {{{{secret.TOKEN}}}}\"}}\n      save:\n        - {{path: seen, to: seen}}\n    next: tell\n  tell:\n    end: \"The server saw {{{{seen}}}} in {{{{last webhook success}}}}\"\n"
+    );
+    let mut secrets = flow_http::Secrets::new();
+    secrets.insert("TOKEN", "hunter2-secret");
+    let executor = Executor::single(flow(&source), http_runner()).with_secrets(Arc::new(secrets));
+    let (chat, opening) = Chat::start(&executor, "echo").await;
+    assert!(!opening.contains("hunter2"), "{opening}");
+    assert!(opening.contains("Bearer ***"), "{opening}");
+    assert!(!chat.var("seen").to_string().contains("hunter2"));
+}
