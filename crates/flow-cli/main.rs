@@ -3,6 +3,7 @@
 mod files;
 mod graph;
 mod output;
+mod test;
 mod validate;
 
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     Graph(graph::Args),
     /// Print the JSON Schema of flow files, for editors.
     Schema,
+    /// Run conversation test files and report every case.
+    Test(test::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => graph::run(args),
         Command::Schema => output::print(&format!("{}\n", flow_core::schema::json_schema()))
             .map(|()| ExitCode::SUCCESS),
+        Command::Test(args) => test::run(args),
     };
     match result {
         Ok(code) => code,

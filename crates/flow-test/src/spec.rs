@@ -17,6 +17,9 @@ pub struct TestFile {
     pub flow: PathBuf,
     /// The cases, run independently of each other.
     pub cases: Vec<Case>,
+    /// Values for `{{secret.NAME}}` in every case (a case's own `secrets` win).
+    #[serde(default)]
+    pub secrets: IndexMap<String, String>,
 }
 
 /// One whole conversation and what must hold at its end.
@@ -40,6 +43,9 @@ pub struct Case {
     /// What must hold at the end.
     #[serde(default)]
     pub expect: Expect,
+    /// Values for `{{secret.NAME}}`, added to the file's.
+    #[serde(default)]
+    pub secrets: IndexMap<String, String>,
 }
 
 /// The outcomes of one webhook block.
@@ -169,6 +175,8 @@ pub enum Step {
     },
     /// Fire the pending timer now (`sleep`, or a question's `timeout`).
     Fire,
+    /// A runtime error the bot reports (a `set` that cannot apply, the block limit...).
+    Error(TextMatch),
 }
 
 #[derive(Deserialize)]
@@ -180,6 +188,7 @@ struct StepDoc {
     event: Option<Value>,
     handoff: Option<Value>,
     fire: Option<bool>,
+    error: Option<TextMatch>,
 }
 
 impl<'de> Deserialize<'de> for Step {
@@ -191,10 +200,16 @@ impl<'de> Deserialize<'de> for Step {
             doc.event.is_some(),
             doc.handoff.is_some(),
             doc.fire.is_some(),
+            doc.error.is_some(),
         ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(D::Error::custom(
-                "a step is exactly one of `bot`, `user`, `event`, `handoff` or `fire`",
+                "a step is exactly one of `bot`, `user`, `event`, `handoff`, `fire` or `error`",
+            ));
+        }
+        if doc.fire == Some(false) {
+            return Err(D::Error::custom(
+                "`fire: true` fires the pending timer; leave the step out otherwise",
             ));
         }
         if doc.options.is_some() && doc.bot.is_none() {
@@ -219,6 +234,9 @@ impl<'de> Deserialize<'de> for Step {
         }
         if let Some(handoff) = doc.handoff {
             return handoff_step(handoff).map_err(D::Error::custom);
+        }
+        if let Some(error) = doc.error {
+            return Ok(Step::Error(error));
         }
         Ok(Step::Fire)
     }
@@ -287,6 +305,18 @@ pub enum ExpectedStatus {
     HandedOff,
     /// Sleeping until a timer fires.
     Sleeping,
+}
+
+impl ExpectedStatus {
+    /// The status as the test file writes it: `waiting`, `ended`, `handed_off`, `sleeping`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectedStatus::Waiting => "waiting",
+            ExpectedStatus::Ended => "ended",
+            ExpectedStatus::HandedOff => "handed_off",
+            ExpectedStatus::Sleeping => "sleeping",
+        }
+    }
 }
 
 /// What must hold at the end of a case.
