@@ -70,7 +70,9 @@ pub(crate) fn requests(
                 expected: expected.len(),
                 sent: actual
                     .iter()
-                    .map(|request| secrets.redact(&format!("{} {}", request.method, request.url)))
+                    .map(|request| {
+                        secrets.redact(&format!("{} {}", request.method, visible(&request.url)))
+                    })
                     .collect(),
             });
         }
@@ -81,7 +83,7 @@ pub(crate) fn requests(
                     index,
                     field,
                     expected: want,
-                    actual: secrets.redact(&got),
+                    actual: secrets.redact(&visible(&got)),
                 });
             }
         }
@@ -166,9 +168,9 @@ fn sent_headers(request: &WebhookRequest) -> Vec<(String, String)> {
 
 /// A request as a few lines: method and URL, headers, body; secrets masked.
 pub(crate) fn describe_request(request: &WebhookRequest, secrets: &Secrets) -> String {
-    let mut lines = vec![format!("{} {}", request.method, request.url)];
+    let mut lines = vec![format!("{} {}", request.method, visible(&request.url))];
     for (name, value) in sent_headers(request) {
-        lines.push(format!("{name}: {value}"));
+        lines.push(format!("{}: {}", visible(&name), visible(&value)));
     }
     if let Some(body) = &request.body {
         lines.push(String::new());
@@ -183,4 +185,18 @@ fn shorten(text: &str, max: usize) -> String {
     }
     let cut: String = text.chars().take(max).collect();
     format!("{cut}... ({} characters in all)", text.chars().count())
+}
+
+/// `text` with line breaks and other control characters written as escapes, so a value that
+/// holds one cannot break the lines of a report.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -71,11 +71,22 @@ pub fn load_suite(path: &Path) -> Result<Suite, SuiteError> {
         SuiteError::new(path, format!("{}: cannot read: {error}", path.display()))
     })?;
     let file = spec::parse(&source).map_err(|error| {
-        let place = match error.location() {
-            Some(at) => format!("{}:{}:{}", path.display(), at.line(), at.column()),
-            None => path.display().to_string(),
+        let message = error.to_string();
+        let message = match error.location() {
+            Some(at) => {
+                // serde_yaml ends its message with the position, which goes first here.
+                let suffix = format!(" at line {} column {}", at.line(), at.column());
+                let message = message.strip_suffix(&suffix).unwrap_or(&message);
+                format!(
+                    "{}:{}:{}: {message}",
+                    path.display(),
+                    at.line(),
+                    at.column()
+                )
+            }
+            None => format!("{}: {message}", path.display()),
         };
-        SuiteError::new(path, format!("{place}: {error}"))
+        SuiteError::new(path, message)
     })?;
     let mut suite = Suite {
         path: path.to_path_buf(),

@@ -264,6 +264,7 @@ impl fmt::Display for TranscriptDiff {
             };
             let left = wrap(&cell(&self.expected, index), width);
             let right = cell(&self.actual, index);
+            let (expected_text, actual_text) = (cell(&self.expected, index), right.clone());
             for (part, chunk) in left.iter().enumerate() {
                 let (mark, number, right) = if part == 0 {
                     (marker, (index + 1).to_string(), right.as_str())
@@ -273,12 +274,25 @@ impl fmt::Display for TranscriptDiff {
                 let row = format!("{mark} {number:>number_width$}  {chunk:width$} | {right}");
                 writeln!(f, "{}", row.trim_end())?;
             }
+            if marker == '>' && same_but_spaces(&expected_text, &actual_text) {
+                // They look alike: show where the spaces differ.
+                writeln!(
+                    f,
+                    "  {:number_width$}  (they differ in spaces: expected {expected_text:?}, actual {actual_text:?})",
+                    ""
+                )?;
+            }
         }
         if rows > to {
             writeln!(f, "  ... {} more lines", rows - to)?;
         }
         Ok(())
     }
+}
+
+/// Whether `a` and `b` differ only in spaces (at an end, or how many in a row).
+fn same_but_spaces(a: &str, b: &str) -> bool {
+    a != b && a.split_whitespace().eq(b.split_whitespace())
 }
 
 /// `text` cut into pieces of at most `width` characters (at least one piece).

@@ -9,7 +9,7 @@ fn reads_the_shop_suite() {
     .unwrap();
     let file = parse(&source).unwrap();
     assert_eq!(file.flow, PathBuf::from("../../flows/shop.yaml"));
-    assert_eq!(file.cases.len(), 3);
+    assert!(file.cases.len() >= 3);
     let first = &file.cases[0];
     assert!(matches!(
         &first.webhooks["fetch_products"].0[0],
