@@ -27,6 +27,7 @@ pub struct TestFile {
 #[serde(deny_unknown_fields)]
 pub struct Case {
     /// Shown in reports and matched by `--filter`.
+    #[serde(deserialize_with = "non_empty")]
     pub name: String,
     /// Values set before the conversation starts.
     #[serde(default)]
@@ -46,6 +47,18 @@ pub struct Case {
     /// Values for `{{secret.NAME}}`, added to the file's.
     #[serde(default)]
     pub secrets: IndexMap<String, String>,
+}
+
+/// A case name with something in it: an empty one (or `name: # ...`, all comment) would make
+/// the case impossible to find in a report.
+fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let name = Option::<String>::deserialize(deserializer)?.unwrap_or_default();
+    if name.trim().is_empty() {
+        return Err(D::Error::custom(
+            "a case needs a `name` (quote it if it starts with `#`)",
+        ));
+    }
+    Ok(name)
 }
 
 /// The outcomes of one webhook block.

@@ -56,3 +56,12 @@ fn errors_name_the_line() {
         "{error}"
     );
 }
+
+#[test]
+fn a_case_needs_a_name() {
+    let error = parse("flow: x.yaml\ncases:\n  - name: #1 first\n").unwrap_err();
+    assert!(
+        error.to_string().contains("a case needs a `name`"),
+        "{error}"
+    );
+}
