@@ -1,3 +1,6 @@
+//! The runner against scratch test folders: the network guard, missing outcomes, load and
+//! parse failures, every check, `--filter` and discovery.
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

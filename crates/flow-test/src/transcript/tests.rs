@@ -1,3 +1,5 @@
+//! Transcript comparison and the side-by-side diff.
+
 use serde_json::json;
 
 use super::*;
