@@ -6,6 +6,7 @@ mod extract;
 mod files;
 mod graph;
 mod output;
+mod test;
 mod validate;
 mod webhook;
 
@@ -35,6 +36,8 @@ enum Command {
     Chat(chat::Args),
     /// Run one webhook step for real and show the response, its saves and its paths.
     Webhook(webhook::Args),
+    /// Run conversation test files and report every case.
+    Test(test::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
             .map(|()| ExitCode::SUCCESS),
         Command::Chat(args) => block_on(chat::run(args)),
         Command::Webhook(args) => block_on(webhook::run(args)),
+        Command::Test(args) => test::run(args),
     };
     match result {
         Ok(code) => code,

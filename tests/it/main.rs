@@ -6,6 +6,8 @@ mod chat;
 mod cli;
 // `flowbot extract`: save paths tried on JSON payloads, and the paths it suggests.
 mod extract;
+// The conversation suite under tests/conversations/, and `flowbot test` run on it.
+mod conversations;
 // The docs show what the commands print today.
 mod docs;
 // The loader never panics, whatever the file holds.

@@ -180,6 +180,13 @@ impl Renderer<'_> {
         for (idx, piece) in self.pieces(template)?.into_iter().enumerate() {
             match piece.origin {
                 Origin::Literal => url.push_str(&piece.text),
+                Origin::Placeholder(part) if idx == 0 && piece.text.trim().is_empty() => {
+                    // An empty value where the address should be leaves no URL to send (S6).
+                    return Err(WebhookError::new(
+                        ErrorKind::MissingParameter,
+                        format!("the URL is missing: {} is empty", describe(part)),
+                    ));
+                }
                 Origin::Placeholder(part) if idx == 0 => url.push_str(&origin(part, &piece.text)?),
                 Origin::Placeholder(part) => {
                     let start = url.len();

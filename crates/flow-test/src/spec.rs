@@ -17,6 +17,9 @@ pub struct TestFile {
     pub flow: PathBuf,
     /// The cases, run independently of each other.
     pub cases: Vec<Case>,
+    /// Values for `{{secret.NAME}}` in every case (a case's own `secrets` win).
+    #[serde(default)]
+    pub secrets: IndexMap<String, String>,
 }
 
 /// One whole conversation and what must hold at its end.
@@ -24,6 +27,7 @@ pub struct TestFile {
 #[serde(deny_unknown_fields)]
 pub struct Case {
     /// Shown in reports and matched by `--filter`.
+    #[serde(deserialize_with = "non_empty")]
     pub name: String,
     /// Values set before the conversation starts.
     #[serde(default)]
@@ -40,6 +44,21 @@ pub struct Case {
     /// What must hold at the end.
     #[serde(default)]
     pub expect: Expect,
+    /// Values for `{{secret.NAME}}`, added to the file's.
+    #[serde(default)]
+    pub secrets: IndexMap<String, String>,
+}
+
+/// A case name with something in it: an empty one (or `name: # ...`, all comment) would make
+/// the case impossible to find in a report.
+fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let name = Option::<String>::deserialize(deserializer)?.unwrap_or_default();
+    if name.trim().is_empty() {
+        return Err(D::Error::custom(
+            "a case needs a `name` (quote it if it starts with `#`)",
+        ));
+    }
+    Ok(name)
 }
 
 /// The outcomes of one webhook block.
@@ -169,6 +188,8 @@ pub enum Step {
     },
     /// Fire the pending timer now (`sleep`, or a question's `timeout`).
     Fire,
+    /// A runtime error the bot reports (a `set` that cannot apply, the block limit...).
+    Error(TextMatch),
 }
 
 #[derive(Deserialize)]
@@ -180,6 +201,7 @@ struct StepDoc {
     event: Option<Value>,
     handoff: Option<Value>,
     fire: Option<bool>,
+    error: Option<TextMatch>,
 }
 
 impl<'de> Deserialize<'de> for Step {
@@ -191,10 +213,16 @@ impl<'de> Deserialize<'de> for Step {
             doc.event.is_some(),
             doc.handoff.is_some(),
             doc.fire.is_some(),
+            doc.error.is_some(),
         ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(D::Error::custom(
-                "a step is exactly one of `bot`, `user`, `event`, `handoff` or `fire`",
+                "a step is exactly one of `bot`, `user`, `event`, `handoff`, `fire` or `error`",
+            ));
+        }
+        if doc.fire == Some(false) {
+            return Err(D::Error::custom(
+                "`fire: true` fires the pending timer; leave the step out otherwise",
             ));
         }
         if doc.options.is_some() && doc.bot.is_none() {
@@ -219,6 +247,9 @@ impl<'de> Deserialize<'de> for Step {
         }
         if let Some(handoff) = doc.handoff {
             return handoff_step(handoff).map_err(D::Error::custom);
+        }
+        if let Some(error) = doc.error {
+            return Ok(Step::Error(error));
         }
         Ok(Step::Fire)
     }
@@ -287,6 +318,18 @@ pub enum ExpectedStatus {
     HandedOff,
     /// Sleeping until a timer fires.
     Sleeping,
+}
+
+impl ExpectedStatus {
+    /// The status as the test file writes it: `waiting`, `ended`, `handed_off`, `sleeping`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectedStatus::Waiting => "waiting",
+            ExpectedStatus::Ended => "ended",
+            ExpectedStatus::HandedOff => "handed_off",
+            ExpectedStatus::Sleeping => "sleeping",
+        }
+    }
 }
 
 /// What must hold at the end of a case.

@@ -235,7 +235,6 @@ fn a_leading_placeholder_gives_the_origin() {
         "https://api.test/?x=1",
         "https://api.test/#x",
         "https://user:pw@api.test",
-        "",
     ] {
         assert_eq!(
             url(base, json!({"api base": bad, "id": 1})),
@@ -245,6 +244,11 @@ fn a_leading_placeholder_gives_the_origin() {
             "{bad}"
         );
     }
+    // An empty address leaves no URL at all (S6), which is its own error.
+    assert_eq!(
+        url(base, json!({"api base": "", "id": 1})),
+        "MissingParameter: the URL is missing: variable `api base` is empty"
+    );
 }
 
 #[test]
@@ -466,6 +470,17 @@ fn an_empty_url_is_a_missing_parameter() {
             .unwrap_err()
             .to_string(),
         "MissingParameter: the URL is missing"
+    );
+}
+
+#[test]
+fn an_empty_address_variable_is_a_missing_parameter() {
+    let (webhook, settings) = webhook("url: '{{base}}/orders'");
+    assert_eq!(
+        render_webhook(&webhook, &settings, json!({"base": ""}))
+            .unwrap_err()
+            .to_string(),
+        "MissingParameter: the URL is missing: variable `base` is empty"
     );
 }
 

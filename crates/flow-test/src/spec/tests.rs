@@ -9,7 +9,7 @@ fn reads_the_shop_suite() {
     .unwrap();
     let file = parse(&source).unwrap();
     assert_eq!(file.flow, PathBuf::from("../../flows/shop.yaml"));
-    assert_eq!(file.cases.len(), 3);
+    assert!(file.cases.len() >= 3);
     let first = &file.cases[0];
     assert!(matches!(
         &first.webhooks["fetch_products"].0[0],
@@ -53,6 +53,15 @@ fn errors_name_the_line() {
     assert_eq!(error.location().map(|l| l.line()), Some(4));
     assert!(
         error.to_string().contains("unknown field `conversaton`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_case_needs_a_name() {
+    let error = parse("flow: x.yaml\ncases:\n  - name: #1 first\n").unwrap_err();
+    assert!(
+        error.to_string().contains("a case needs a `name`"),
         "{error}"
     );
 }
