@@ -453,6 +453,16 @@ Bob
     assert_eq!(*status, 200);
     assert!(text(body).contains("iPhone X"));
     assert_eq!(server.hits().len(), 1);
+
+    // What was recorded replays: `flowbot test` passes all three cases, without the network.
+    let replay = flowbot()
+        .args(["test", record.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = text(&replay.stdout);
+    assert_eq!(replay.status.code(), Some(0), "{report}");
+    assert!(report.ends_with("3 passed, 0 failed\n"), "{report}");
+    assert_eq!(server.hits().len(), 1);
 }
 
 #[test]
