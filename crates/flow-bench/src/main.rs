@@ -50,6 +50,10 @@ struct Args {
     /// Worker threads of the bench's runtime, and of the server process.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// Microseconds the local server waits before each answer, standing for a webhook that
+    /// takes time (a real network, real work); 0 measures flowbot's cost most plainly.
+    #[arg(long, value_name = "MICROSECONDS", default_value_t = 0)]
+    server_delay_us: u64,
     /// Rounds the HTTP run is cut into, alternating conversations and plain requests.
     #[arg(long, default_value_t = 4)]
     rounds: usize,
@@ -72,6 +76,9 @@ enum Command {
         /// Worker threads.
         #[arg(long, default_value_t = 2)]
         workers: usize,
+        /// Microseconds to wait before each answer.
+        #[arg(long, default_value_t = 0)]
+        delay_us: u64,
         /// Seconds after which it stops by itself.
         #[arg(long, default_value_t = 600)]
         max_seconds: u64,
@@ -83,8 +90,13 @@ fn main() {
     let outcome = match args.command {
         Some(Command::Serve {
             workers,
+            delay_us,
             max_seconds,
-        }) => server::serve(workers, Duration::from_secs(max_seconds)),
+        }) => server::serve(
+            workers,
+            Duration::from_micros(delay_us),
+            Duration::from_secs(max_seconds),
+        ),
         None => bench(&args),
     };
     if let Err(error) = outcome {
@@ -99,7 +111,11 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     let server = match &args.target {
         Some(_) => None,
         // The server outlives a run cut short at its limit, never the bench by much.
-        None => Some(ServerProcess::start(args.workers, time_limit * 3)?),
+        None => Some(ServerProcess::start(
+            args.workers,
+            Duration::from_micros(args.server_delay_us),
+            time_limit * 3,
+        )?),
     };
     let url = match (&args.target, &server) {
         (Some(url), _) => url.clone(),
@@ -183,6 +199,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         scripted_conversations: scripted.conversations.done,
         idle_conversations: idle.conversations,
         target: args.target.clone().unwrap_or_else(|| "local".to_owned()),
+        server_delay_us: args.server_delay_us,
         errors,
         complete: !(conversations.cut_short
             || requests.cut_short

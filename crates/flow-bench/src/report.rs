@@ -63,6 +63,8 @@ pub struct Report {
     pub idle_conversations: usize,
     /// The webhook target: `local` (the server process) or the URL given.
     pub target: String,
+    /// Microseconds the local server waited before each answer.
+    pub server_delay_us: u64,
     /// Conversations or requests that failed.
     pub errors: usize,
     /// False when a run reached its time limit before doing all its work.

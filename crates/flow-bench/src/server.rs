@@ -16,8 +16,9 @@ use axum::Router;
 
 use crate::shop::PRODUCTS;
 
-/// Serves the products on 127.0.0.1 until standard input closes or `max_lifetime` passes.
-pub fn serve(workers: usize, max_lifetime: Duration) -> anyhow::Result<()> {
+/// Serves the products on 127.0.0.1, each answer after `delay`, until standard input closes or
+/// `max_lifetime` passes.
+pub fn serve(workers: usize, delay: Duration, max_lifetime: Duration) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers.max(1))
         .enable_all()
@@ -29,7 +30,14 @@ pub fn serve(workers: usize, max_lifetime: Duration) -> anyhow::Result<()> {
             .context("binding a port on 127.0.0.1")?;
         let port = listener.local_addr()?.port();
         println!("{port}");
-        let products = || async { ([(CONTENT_TYPE, "application/json")], PRODUCTS) };
+        let products = move || async move {
+            // A webhook that does real work, or sits across a real network, answers later; the
+            // delay stands for that, without using any CPU.
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            ([(CONTENT_TYPE, "application/json")], PRODUCTS)
+        };
         let app = Router::new().route("/products", get(products));
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             let stdin_closed = tokio::task::spawn_blocking(|| {
@@ -54,11 +62,17 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts this binary again as the server, with `workers` threads, and waits for its port.
-    pub fn start(workers: usize, max_lifetime: Duration) -> anyhow::Result<ServerProcess> {
+    /// Starts this binary again as the server, with `workers` threads, answering after
+    /// `delay`, and waits for its port.
+    pub fn start(
+        workers: usize,
+        delay: Duration,
+        max_lifetime: Duration,
+    ) -> anyhow::Result<ServerProcess> {
         let exe = std::env::current_exe().context("finding the bench's own binary")?;
         let mut child = Command::new(exe)
             .args(["serve", "--workers", &workers.to_string()])
+            .args(["--delay-us", &delay.as_micros().to_string()])
             .args(["--max-seconds", &max_lifetime.as_secs().max(1).to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
