@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[cfg(test)]
+mod tests;
+
 /// One kind of work the bench measures: a whole conversation, or one plain request.
 pub trait Job: Send + Sync + 'static {
     /// Does job number `index`, pushing the time of each step it times to `latencies`.

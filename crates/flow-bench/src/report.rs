@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+#[cfg(test)]
+mod tests;
+
 /// Everything one run of the bench measured. The first keys are the ones the issue asks for.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -175,7 +178,11 @@ pub fn rss_bytes() -> Option<u64> {
 
 /// A `kB` figure of a `/proc/<pid>/status` file.
 fn status_kib(status: &str, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(status).ok()?;
+    kib_in(&std::fs::read_to_string(status).ok()?, key)
+}
+
+/// The `kB` figure on the line of `key` in a `/proc/<pid>/status` text.
+fn kib_in(text: &str, key: &str) -> Option<u64> {
     let line = text.lines().find(|line| line.starts_with(key))?;
     line[key.len()..]
         .trim()
@@ -191,7 +198,11 @@ fn status_kib(status: &str, key: &str) -> Option<u64> {
 /// The kernel counts it in ticks of 1/100 s (`USER_HZ` is 100 on Linux), so a figure is only
 /// precise over runs of a second or more.
 pub fn cpu_time(stat: &str) -> Option<Duration> {
-    let text = std::fs::read_to_string(stat).ok()?;
+    cpu_time_in(&std::fs::read_to_string(stat).ok()?)
+}
+
+/// The CPU time a `/proc/<pid>/stat` text gives.
+fn cpu_time_in(text: &str) -> Option<Duration> {
     // The command name in parentheses may hold spaces: count the fields after it.
     let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
     let user: u64 = fields.get(11)?.parse().ok()?;

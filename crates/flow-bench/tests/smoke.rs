@@ -72,10 +72,13 @@ fn a_tiny_run_with_its_own_server_prints_the_json_line() {
 
 #[test]
 fn a_target_that_does_not_answer_fails_with_a_message() {
-    // Port 9 (discard) on the loopback: nothing listens there, so connecting is refused.
+    // A port that was free a moment ago: nothing listens there, so connecting is refused.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let target = format!("http://{}/products", listener.local_addr().unwrap());
+    drop(listener);
     let output = Command::new(env!("CARGO_BIN_EXE_flow-bench"))
         .args(["--conversations", "5", "--concurrency", "1"])
-        .args(["--target", "http://127.0.0.1:9/products"])
+        .args(["--target", &target])
         .output()
         .expect("the bench runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
