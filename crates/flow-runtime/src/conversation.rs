@@ -126,16 +126,21 @@ pub struct Frame {
 }
 
 /// One conversation: its bot, its position, its variables and the bots it will return to.
+///
+/// A store copies a conversation at every load and save, so the parts that can be large are
+/// shared between copies, not copied: the variables are copied on the first change of a turn
+/// ([`Arc::make_mut`]), and each built-in value (a whole webhook body, for one) is never copied.
+/// Serialized, they read as plain maps of values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     id: ConversationId,
-    bot: String,
+    bot: Arc<str>,
     cursor: BlockId,
     status: Status,
-    variables: Variables,
+    variables: Arc<Variables>,
     /// `last user answer`, `last webhook success` and `last webhook failure`: shared by every bot
     /// of the conversation, so a bot that returns from a jump sees what happened meanwhile.
-    shared: Variables,
+    shared: IndexMap<String, Arc<Value>>,
     stack: Vec<Frame>,
     flow_hash: u64,
     timer: Option<PendingTimer>,
@@ -158,11 +163,11 @@ impl Conversation {
     pub(crate) fn new(id: ConversationId, flow: &Flow, cursor: BlockId) -> Conversation {
         Conversation {
             id,
-            bot: flow.id().to_owned(),
+            bot: Arc::from(flow.id()),
             cursor,
             status: Status::Waiting,
-            variables: defaults(flow),
-            shared: Variables::new(),
+            variables: Arc::new(defaults(flow)),
+            shared: IndexMap::new(),
             stack: Vec::new(),
             flow_hash: flow.content_hash(),
             timer: None,
@@ -204,8 +209,8 @@ impl Conversation {
     pub fn variable(&self, name: &str) -> Option<Value> {
         match name {
             CONVERSATION_ID => Some(Value::String(self.id.as_str().to_owned())),
-            BOT => Some(Value::String(self.bot.clone())),
-            _ if is_shared(name) => self.shared.get(name).cloned(),
+            BOT => Some(Value::String(self.bot.to_string())),
+            _ if is_shared(name) => self.shared.get(name).map(|value| Value::clone(value)),
             _ => self.variables.get(name).cloned(),
         }
     }
@@ -270,15 +275,16 @@ impl Conversation {
     /// Stores `value` in `name` as is (a `null` unsets it) and returns the previous value.
     /// `conversation id` and `bot` are read-only: storing into them does nothing.
     pub(crate) fn store(&mut self, name: &str, value: Value) -> Option<Value> {
-        let map = match name {
-            CONVERSATION_ID | BOT => return None,
-            _ if is_shared(name) => &mut self.shared,
-            _ => &mut self.variables,
-        };
-        if value.is_null() {
-            map.shift_remove(name)
-        } else {
-            map.insert(name.to_owned(), value)
+        match name {
+            CONVERSATION_ID | BOT => None,
+            _ if is_shared(name) => {
+                let value = (!value.is_null()).then(|| Arc::new(value));
+                replace(&mut self.shared, name, value).map(Arc::unwrap_or_clone)
+            }
+            _ => {
+                let value = (!value.is_null()).then_some(value);
+                replace(Arc::make_mut(&mut self.variables), name, value)
+            }
         }
     }
 
@@ -314,7 +320,7 @@ impl Conversation {
     /// Resets every variable to `flow`'s declared defaults, built-ins included, and forgets the
     /// bots it would return to.
     pub(crate) fn reset(&mut self, flow: &Flow) {
-        self.variables = defaults(flow);
+        self.variables = Arc::new(defaults(flow));
         self.shared.clear();
         self.stack.clear();
         self.invalid_answers = 0;
@@ -324,8 +330,8 @@ impl Conversation {
     /// Switches to `flow`, whose variables become `variables`; the caller pushed a frame first
     /// when the conversation is to come back.
     pub(crate) fn enter_bot(&mut self, flow: &Flow, variables: Variables, cursor: BlockId) {
-        self.bot = flow.id().to_owned();
-        self.variables = variables;
+        self.bot = Arc::from(flow.id());
+        self.variables = Arc::new(variables);
         self.flow_hash = flow.content_hash();
         self.cursor = cursor;
         self.invalid_answers = 0;
@@ -334,9 +340,9 @@ impl Conversation {
     /// Pushes the running bot onto the stack, to come back to `jump_block`.
     pub(crate) fn push_frame(&mut self, jump_block: BlockId) {
         self.stack.push(Frame {
-            bot: self.bot.clone(),
+            bot: self.bot.to_string(),
             jump_block,
-            variables: std::mem::take(&mut self.variables),
+            variables: Arc::unwrap_or_clone(std::mem::take(&mut self.variables)),
             flow_hash: self.flow_hash,
         });
     }
@@ -345,11 +351,22 @@ impl Conversation {
     /// (the child's) and the frame.
     pub(crate) fn pop_frame(&mut self) -> Option<(Variables, Frame)> {
         let mut frame = self.stack.pop()?;
-        let child = std::mem::replace(&mut self.variables, std::mem::take(&mut frame.variables));
-        self.bot = frame.bot.clone();
+        let parent = Arc::new(std::mem::take(&mut frame.variables));
+        let child = Arc::unwrap_or_clone(std::mem::replace(&mut self.variables, parent));
+        self.bot = Arc::from(frame.bot.as_str());
         self.flow_hash = frame.flow_hash;
         self.invalid_answers = 0;
         Some((child, frame))
+    }
+}
+
+/// Puts `value` in `map` under `name`, or takes `name` out for `None`; the previous value.
+/// A name already there keeps its place (and its key, so nothing is allocated for it).
+fn replace<V>(map: &mut IndexMap<String, V>, name: &str, value: Option<V>) -> Option<V> {
+    match (map.get_mut(name), value) {
+        (Some(slot), Some(value)) => Some(std::mem::replace(slot, value)),
+        (None, Some(value)) => map.insert(name.to_owned(), value),
+        (_, None) => map.shift_remove(name),
     }
 }
 

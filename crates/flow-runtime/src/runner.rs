@@ -267,7 +267,11 @@ impl ScriptedRunner {
             .ok_or_else(|| RunnerError::NoOutcome {
                 block: call.block_id.to_owned(),
             })?;
-        let used = log.used.entry(call.block_id.to_owned()).or_insert(0);
+        // The block is known after its first call: no new key to allocate.
+        let used = match log.used.get_mut(call.block_id) {
+            Some(used) => used,
+            None => log.used.entry(call.block_id.to_owned()).or_insert(0),
+        };
         let outcome = outcomes[(*used).min(outcomes.len() - 1)].clone();
         *used += 1;
         Ok(outcome)

@@ -92,7 +92,8 @@ impl ConversationStore for MemoryStore {
 
     async fn save(&self, conversation: &mut Conversation) -> Result<(), StoreError> {
         let mut map = self.map();
-        let found = map.get(conversation.id()).map_or(0, Conversation::revision);
+        let stored = map.get_mut(conversation.id());
+        let found = stored.as_ref().map_or(0, |stored| stored.revision());
         if found != conversation.revision() {
             return Err(StoreError::Conflict {
                 id: conversation.id().clone(),
@@ -101,7 +102,13 @@ impl ConversationStore for MemoryStore {
             });
         }
         conversation.set_revision(found + 1);
-        map.insert(conversation.id().clone(), conversation.clone());
+        // A conversation's copy shares its variables and values: this copies no variable.
+        match stored {
+            Some(stored) => *stored = conversation.clone(),
+            None => {
+                map.insert(conversation.id().clone(), conversation.clone());
+            }
+        }
         Ok(())
     }
 

@@ -70,3 +70,38 @@ fn a_conversation_round_trips_through_json() {
     assert_eq!(back, conversation);
     assert_eq!(back.timer().unwrap().id, 1);
 }
+
+#[test]
+fn a_copy_shares_its_values_until_a_variable_changes() {
+    let mut conversation = conversation();
+    conversation.store(
+        "last webhook success",
+        json!({"products": [{"title": "iPhone 9"}]}),
+    );
+    let mut copy = conversation.clone();
+    let body = |conversation: &Conversation| conversation.shared["last webhook success"].clone();
+    assert!(std::sync::Arc::ptr_eq(&body(&conversation), &body(&copy)));
+    assert!(std::sync::Arc::ptr_eq(
+        &conversation.variables,
+        &copy.variables
+    ));
+
+    assert_eq!(copy.store("count", json!(4)), Some(json!(3)));
+    assert!(!std::sync::Arc::ptr_eq(
+        &conversation.variables,
+        &copy.variables
+    ));
+    assert_eq!(conversation.variable("count"), Some(json!(3)));
+    assert_eq!(copy.variable("count"), Some(json!(4)));
+    assert!(std::sync::Arc::ptr_eq(&body(&conversation), &body(&copy)));
+}
+
+#[test]
+fn a_conversation_serializes_its_variables_as_plain_maps() {
+    let mut conversation = conversation();
+    conversation.preset(LAST_USER_ANSWER, json!("hi"));
+    let value = serde_json::to_value(&conversation).unwrap();
+    assert_eq!(value["bot"], json!("vars"));
+    assert_eq!(value["variables"], json!({"count": 3, "tags": ["a"]}));
+    assert_eq!(value["shared"], json!({"last user answer": "hi"}));
+}
