@@ -1,27 +1,26 @@
 //! `flowbot validate`, `graph` and `schema`, through the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::support::{scratch, text};
 
 fn flowbot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowbot"))
+    crate::support::flowbot()
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("flowbot runs")
 }
 
 fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    text(&output.stdout)
 }
 
 /// A scratch folder of flow files for one test.
 fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).unwrap();
+    let dir = scratch(name);
+    for (file, source) in files {
+        std::fs::write(dir.join(file), source).unwrap();
     }
     dir
 }

@@ -1,30 +1,18 @@
 //! `flowbot extract`: a `save` path tried on a JSON payload, through the real binary.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use flow_core::path::Path;
 use serde_json::{json, Value};
 
+use crate::support::{flowbot, run_with_input};
+
 /// Runs `flowbot extract ARGS` with `input` on standard input.
 fn extract(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flowbot"))
-        .arg("extract")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("flowbot runs");
-    let mut stdin = child.stdin.take().unwrap();
-    // flowbot stops before reading when the path is bad, so the pipe may already be closed.
-    match stdin.write_all(input.as_bytes()) {
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.unwrap(),
-    }
-    drop(stdin);
-    child.wait_with_output().unwrap()
+    let mut command = flowbot();
+    command.arg("extract").args(args);
+    run_with_input(command, input)
 }
 
 /// `(exit code, stdout, stderr)`.
