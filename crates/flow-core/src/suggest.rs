@@ -20,7 +20,9 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             )
         })
         .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        // Ties go to the alphabetically first candidate: callers pass hash sets, whose order
+        // changes from run to run, and a hint must not.
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, candidate)| candidate)
 }
 
@@ -89,6 +91,12 @@ mod tests {
     fn swapped_letters_are_close() {
         assert_eq!(closest("GTE", ["GET", "POST"]), Some("GET"));
         assert_eq!(closest("nxet", ["next", "message"]), Some("next"));
+    }
+
+    #[test]
+    fn a_tie_goes_to_the_same_candidate_whatever_the_order() {
+        assert_eq!(closest("cat", ["hat", "bat"]), Some("bat"));
+        assert_eq!(closest("cat", ["bat", "hat"]), Some("bat"));
     }
 
     #[test]
