@@ -1147,56 +1147,55 @@ fn read_event(
     }))
 }
 
-fn read_handoff(reporter: &mut Reporter, value: &Node) -> Option<BlockKind> {
+/// The three forms `handoff` and `end` take: nothing, the message alone, or a mapping with
+/// `message` and the kind's own keys. Gives the message (`None` when unreadable, reported) and
+/// the mapping, whose other keys the caller reads, so every problem of the block is reported.
+fn message_form<'n>(
+    reporter: &mut Reporter,
+    value: &'n Node,
+    kind: &str,
+) -> Option<(
+    Option<Option<crate::template::Template>>,
+    Option<Fields<'n>>,
+)> {
+    let what = format!("the {kind} message");
     if value.is_null() {
-        return Some(BlockKind::Handoff(Handoff {
-            message: None,
-            team: None,
-        }));
+        return Some((Some(None), None));
     }
     if value.as_scalar().is_some() {
-        let message = reader::template(reporter, value, "the handoff message", false)?;
-        return Some(BlockKind::Handoff(Handoff {
-            message: Some(message),
-            team: None,
-        }));
+        let message = reader::template(reporter, value, &what, false)?;
+        return Some((Some(Some(message)), None));
     }
-    let keys = kind_fields(reporter, value, "handoff", inner_keys("handoff"))?;
+    let keys = kind_fields(reporter, value, kind, inner_keys(kind))?;
     let message = keys
         .get("message")
-        .map(|node| reader::template(reporter, node, "the handoff message", false));
+        .map(|node| reader::template(reporter, node, &what, false));
+    Some((
+        message.map_or(Some(None), |message| message.map(Some)),
+        Some(keys),
+    ))
+}
+
+fn read_handoff(reporter: &mut Reporter, value: &Node) -> Option<BlockKind> {
+    let (message, keys) = message_form(reporter, value, "handoff")?;
     let team = keys
-        .get("team")
+        .as_ref()
+        .and_then(|keys| keys.get("team"))
         .map(|node| reader::text(reporter, node, "`team`"));
     Some(BlockKind::Handoff(Handoff {
-        message: message.map_or(Some(None), |message| message.map(Some))?,
+        message: message?,
         team: team.map_or(Some(None), |team| team.map(|team| Some(team.to_owned())))?,
     }))
 }
 
 fn read_end(reporter: &mut Reporter, value: &Node) -> Option<BlockKind> {
-    if value.is_null() {
-        return Some(BlockKind::End(End {
-            message: None,
-            restart: false,
-        }));
-    }
-    if value.as_scalar().is_some() {
-        let message = reader::template(reporter, value, "the end message", false)?;
-        return Some(BlockKind::End(End {
-            message: Some(message),
-            restart: false,
-        }));
-    }
-    let keys = kind_fields(reporter, value, "end", inner_keys("end"))?;
-    let message = keys
-        .get("message")
-        .map(|node| reader::template(reporter, node, "the end message", false));
+    let (message, keys) = message_form(reporter, value, "end")?;
     let restart = keys
-        .get("restart")
+        .as_ref()
+        .and_then(|keys| keys.get("restart"))
         .map(|node| reader::boolean(reporter, node, "`restart`"));
     Some(BlockKind::End(End {
-        message: message.map_or(Some(None), |message| message.map(Some))?,
+        message: message?,
         restart: restart.unwrap_or(Some(false))?,
     }))
 }
