@@ -14,6 +14,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator. A conversation's turns allocate on whichever worker
+/// thread runs them and free on another, and glibc's allocator takes an arena lock on every call
+/// and contends on those frees; mimalloc keeps per-thread heaps and frees remotely without a
+/// lock. Measured by flow-bench, which uses it too (`docs/performance.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// flowbot runs chatbots written as YAML files of blocks.
 #[derive(Parser)]
 #[command(name = "flowbot", version, about)]
