@@ -14,10 +14,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc instead of the system allocator. A conversation's turns allocate on whichever worker
-/// thread runs them and free on another, and glibc's allocator takes an arena lock on every call
-/// and contends on those frees; mimalloc keeps per-thread heaps and frees remotely without a
-/// lock. Measured by flow-bench, which uses it too (`docs/performance.md`).
+/// mimalloc instead of the system allocator. A turn makes some hundred small allocations, and
+/// glibc's allocator is slower at that even on one thread; on a multi-threaded runtime a
+/// conversation's turns also allocate on one worker thread and free on another, where glibc
+/// takes and contends on arena locks, while mimalloc keeps per-thread heaps and frees remotely
+/// without a lock. Measured by flow-bench, which uses it too (`docs/performance.md`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

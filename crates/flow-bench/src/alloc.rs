@@ -7,11 +7,12 @@
 //! while they run.
 //!
 //! It hands every request to mimalloc, the allocator the `flowbot` binary uses too, so that
-//! the bench measures what production pays. The system allocator (glibc's) takes an arena lock
-//! on every call and, when memory allocated on one worker thread is freed on another, those
-//! threads fight over it: a conversation's turn allocates on whichever worker polls it and the
-//! next turn frees on another, so that cost fell on the conversations far more than on plain
-//! requests (`docs/performance.md`, "Where the time goes").
+//! the bench measures what production pays. The system allocator (glibc's) is slower at a
+//! turn's hundred small allocations even on one thread, and when memory allocated on one worker
+//! thread is freed on another it takes and contends on arena locks: a conversation's turn
+//! allocates on whichever worker polls it and the next turn frees on another, so that cost fell
+//! on the conversations far more than on plain requests (`docs/performance.md`, "Where the time
+//! goes").
 
 // `GlobalAlloc` is an unsafe trait: implementing it, and asking mimalloc to give back free
 // memory, are the only things here that need `unsafe`; every method only forwards to mimalloc
