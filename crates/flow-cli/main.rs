@@ -14,6 +14,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator. A turn makes some hundred small allocations, and
+/// glibc's allocator is slower at that even on one thread; on a multi-threaded runtime a
+/// conversation's turns also allocate on one worker thread and free on another, where glibc
+/// takes and contends on arena locks, while mimalloc keeps per-thread heaps and frees remotely
+/// without a lock. Measured by flow-bench, which uses it too (`docs/performance.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// flowbot runs chatbots written as YAML files of blocks.
 #[derive(Parser)]
 #[command(name = "flowbot", version, about)]

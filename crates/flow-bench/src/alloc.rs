@@ -5,15 +5,26 @@
 //! too, and two cores fighting over its cache line would slow them, so counting is off unless
 //! [`Counting`] is alive: the timed runs pay one relaxed load of a flag that never changes
 //! while they run.
+//!
+//! It hands every request to mimalloc, the allocator the `flowbot` binary uses too, so that
+//! the bench measures what production pays. The system allocator (glibc's) is slower at a
+//! turn's hundred small allocations even on one thread, and when memory allocated on one worker
+//! thread is freed on another it takes and contends on arena locks: a conversation's turn
+//! allocates on whichever worker polls it and the next turn frees on another, so that cost fell
+//! on the conversations far more than on plain requests (`docs/performance.md`, "Where the time
+//! goes").
 
-// `GlobalAlloc` is an unsafe trait: implementing it is the one thing here that needs `unsafe`,
-// and every method only forwards to the system allocator with the caller's own arguments.
+// `GlobalAlloc` is an unsafe trait: implementing it, and asking mimalloc to give back free
+// memory, are the only things here that need `unsafe`; every method only forwards to mimalloc
+// with the caller's own arguments.
 #![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 
-/// The system allocator, counting live bytes while [`Counting`] is alive.
+use mimalloc::MiMalloc;
+
+/// mimalloc, counting live bytes while [`Counting`] is alive.
 pub struct CountingAlloc {
     on: AtomicBool,
     live: AtomicIsize,
@@ -49,6 +60,14 @@ impl CountingAlloc {
     }
 }
 
+/// Gives the memory freed so far back to the system, so that the resident memory grows again
+/// with what is allocated next: the idle-memory run's cross-check needs that, since mimalloc
+/// otherwise keeps the pages the earlier runs freed and reuses them without a page fault.
+pub fn release_free_memory() {
+    // SAFETY: `mi_collect` takes no pointer and may be called at any time from any thread.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 /// Counting is on while this lives.
 pub struct Counting(&'static CountingAlloc);
 
@@ -77,7 +96,7 @@ fn signed(bytes: usize) -> isize {
 
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let pointer = System.alloc(layout);
+        let pointer = MiMalloc.alloc(layout);
         if !pointer.is_null() {
             self.add(signed(layout.size()), true);
         }
@@ -85,7 +104,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let pointer = System.alloc_zeroed(layout);
+        let pointer = MiMalloc.alloc_zeroed(layout);
         if !pointer.is_null() {
             self.add(signed(layout.size()), true);
         }
@@ -93,12 +112,12 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        System.dealloc(pointer, layout);
+        MiMalloc.dealloc(pointer, layout);
         self.add(-signed(layout.size()), false);
     }
 
     unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new_pointer = System.realloc(pointer, layout, new_size);
+        let new_pointer = MiMalloc.realloc(pointer, layout, new_size);
         if !new_pointer.is_null() {
             self.add(signed(new_size) - signed(layout.size()), true);
         }

@@ -74,15 +74,21 @@ pub fn rate(count: usize, elapsed: Duration) -> f64 {
 
 /// Runs the jobs numbered `range` with `concurrency` tasks on the current runtime; no task
 /// takes a new job after `deadline`.
+///
+/// `cpu` reads the CPU clock that counts (zero for none): the time and the CPU are taken once
+/// every task has finished, before the tasks' latencies are put together, so that gathering a
+/// conversation's three latencies costs it no more than a request its one.
 pub async fn drive<J: Job>(
     job: &Arc<J>,
     range: Range<usize>,
     concurrency: usize,
     deadline: Instant,
+    cpu: impl Fn() -> Duration,
 ) -> Measured {
     let next = Arc::new(AtomicUsize::new(range.start));
     let end = range.end;
     let per_task = range.len() / concurrency.max(1) + 1;
+    let cpu_before = cpu();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
@@ -113,8 +119,23 @@ pub async fn drive<J: Job>(
             measured
         });
     }
-    let mut total = Measured::default();
+    let mut finished = Vec::with_capacity(concurrency.max(1));
     while let Some(task) = tasks.join_next().await {
+        finished.push(task);
+    }
+    let elapsed = started.elapsed();
+    let cpu_used = cpu().saturating_sub(cpu_before);
+    let mut total = Measured {
+        latencies: Vec::with_capacity(
+            finished
+                .iter()
+                .filter_map(|task| task.as_ref().ok())
+                .map(|measured| measured.latencies.len())
+                .sum(),
+        ),
+        ..Measured::default()
+    };
+    for task in finished {
         match task {
             Ok(measured) => total.merge(measured),
             Err(error) => {
@@ -123,8 +144,14 @@ pub async fn drive<J: Job>(
             }
         }
     }
-    total.elapsed = started.elapsed();
+    total.elapsed = elapsed;
+    total.cpu = cpu_used;
     total
+}
+
+/// No CPU clock: for runs whose CPU time does not count, such as warm-ups.
+pub fn no_cpu_clock() -> Duration {
+    Duration::ZERO
 }
 
 /// The `quantile` (0 to 1) of `latencies` in microseconds, by nearest rank; 0 when empty.

@@ -11,7 +11,7 @@ use anyhow::ensure;
 use flow_http::{Client, Method, WebhookRequest};
 use flow_runtime::{HttpRunner, MemoryStore, Sessions};
 
-use crate::drive::{drive, Job, Measured};
+use crate::drive::{drive, no_cpu_clock, Job, Measured};
 use crate::shop;
 
 /// How the network run goes.
@@ -89,9 +89,23 @@ pub async fn run(plan: &NetworkPlan, client: Client) -> anyhow::Result<NetworkRu
 
     // The warm-up's conversations are numbered after the measured ones, so ids never clash.
     let warm_up = plan.conversations..plan.conversations + (plan.concurrency * 4);
-    let warm = drive(&requests, warm_up.clone(), plan.concurrency, plan.deadline).await;
+    let warm = drive(
+        &requests,
+        warm_up.clone(),
+        plan.concurrency,
+        plan.deadline,
+        no_cpu_clock,
+    )
+    .await;
     check_warm_up("plain requests", &warm)?;
-    let warm = drive(&conversations, warm_up, plan.concurrency, plan.deadline).await;
+    let warm = drive(
+        &conversations,
+        warm_up,
+        plan.concurrency,
+        plan.deadline,
+        no_cpu_clock,
+    )
+    .await;
     check_warm_up("conversations", &warm)?;
 
     let mut run = NetworkRun {
@@ -101,25 +115,21 @@ pub async fn run(plan: &NetworkPlan, client: Client) -> anyhow::Result<NetworkRu
     let rounds = plan.rounds.clamp(1, plan.conversations.max(1));
     for round in 0..rounds {
         let range = plan.conversations * round / rounds..plan.conversations * (round + 1) / rounds;
-        let measure_requests = async {
-            let cpu = cpu_time(&plan.cpu_stats);
-            let mut measured =
-                drive(&requests, range.clone(), plan.concurrency, plan.deadline).await;
-            measured.cpu = cpu_time(&plan.cpu_stats).saturating_sub(cpu);
-            measured
-        };
-        let measure_conversations = async {
-            let cpu = cpu_time(&plan.cpu_stats);
-            let mut measured = drive(
-                &conversations,
-                range.clone(),
-                plan.concurrency,
-                plan.deadline,
-            )
-            .await;
-            measured.cpu = cpu_time(&plan.cpu_stats).saturating_sub(cpu);
-            measured
-        };
+        let cpu = || cpu_time(&plan.cpu_stats);
+        let measure_requests = drive(
+            &requests,
+            range.clone(),
+            plan.concurrency,
+            plan.deadline,
+            cpu,
+        );
+        let measure_conversations = drive(
+            &conversations,
+            range.clone(),
+            plan.concurrency,
+            plan.deadline,
+            cpu,
+        );
         if round % 2 == 0 {
             run.requests.merge(measure_requests.await);
             run.conversations.merge(measure_conversations.await);

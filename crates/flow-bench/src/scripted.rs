@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use flow_runtime::{MemoryStore, Scripted, ScriptedRunner, Sessions};
 
-use crate::drive::{drive, Job, Measured};
+use crate::drive::{drive, no_cpu_clock, Job, Measured};
 use crate::shop;
 use crate::ALLOCATOR;
 
@@ -78,20 +78,25 @@ async fn measure(
         sessions: shop::sessions(flow, runner, MemoryStore::new()),
     });
     let warm_up = conversations..conversations + conversations / 10 + 100;
-    let warm = drive(&job, warm_up.clone(), concurrency, deadline).await;
+    let warm = drive(&job, warm_up.clone(), concurrency, deadline, no_cpu_clock).await;
     if let Some(error) = warm.first_error {
         anyhow::bail!("the scripted warm-up failed: {error}");
     }
     // This thread runs every conversation, so its CPU time is what they cost on one core.
-    let cpu = thread_cpu_time();
-    let mut measured = drive(&job, 0..conversations, concurrency, deadline).await;
-    measured.cpu = thread_cpu_time().saturating_sub(cpu);
+    let measured = drive(
+        &job,
+        0..conversations,
+        concurrency,
+        deadline,
+        thread_cpu_time,
+    )
+    .await;
 
     // Counted apart, so that counting does not slow the timed run.
     let counted = 1_000;
     let first = warm_up.end;
     let counting = ALLOCATOR.count();
-    let checked = drive(&job, first..first + counted, 1, deadline).await;
+    let checked = drive(&job, first..first + counted, 1, deadline, no_cpu_clock).await;
     let allocations = counting.allocations();
     drop(counting);
     if let Some(error) = checked.first_error {
