@@ -1,8 +1,9 @@
 //! A YAML document as a tree of nodes that remember where they stand in the file.
 //!
 //! serde_yaml forgets positions once a value is deserialized, and every diagnostic
-//! of `flowbot validate` needs a line and column, so flow files are read through
-//! yaml-rust2's event parser into this tree first (see ARCHITECTURE.md).
+//! of `flowbot validate` needs a line and column, so flow files are read as events into
+//! this tree first: by a quick reader of the plain YAML that flow files are written in
+//! (module `fast`), or by yaml-rust2's event parser for everything else (see ARCHITECTURE.md).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,6 +12,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 mod errors;
+mod fast;
 mod locate;
 
 pub use locate::SourceMap;
@@ -205,6 +207,15 @@ pub(crate) fn resolve_plain(text: &str) -> Plain {
 /// Parses one YAML document; `Ok(None)` for an empty file.
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = TreeBuilder::default();
+    if fast::read(source, &mut builder).is_some() {
+        return Ok(builder.root);
+    }
+    parse_in_full(source)
+}
+
+/// Parses one document with yaml-rust2, which reads any YAML and explains every error.
+fn parse_in_full(source: &str) -> Result<Option<Node>, YamlError> {
+    let mut builder = TreeBuilder::default();
     let mut parser = Parser::new_from_str(source);
     // Every document is read, so that a second one is reported instead of ignored.
     parser
@@ -274,7 +285,13 @@ impl TreeBuilder {
 
 impl MarkedEventReceiver for TreeBuilder {
     fn on_event(&mut self, event: Event, marker: Marker) {
-        let span = span_of(&marker);
+        self.event(event, span_of(&marker));
+    }
+}
+
+impl TreeBuilder {
+    /// Takes one event, which starts at `span`.
+    fn event(&mut self, event: Event, span: Span) {
         match event {
             Event::Scalar(text, style, anchor, _tag) => {
                 let style = match style {
