@@ -31,6 +31,7 @@ pub(super) fn read(source: &str, builder: &mut TreeBuilder) -> Option<()> {
     }
     let mut reader = Reader {
         source,
+        ascii: source.is_ascii(),
         bytes: source.as_bytes(),
         pos: 0,
         line: 1,
@@ -83,6 +84,8 @@ type Next = Option<usize>;
 
 struct Reader<'s> {
     source: &'s str,
+    /// True when every character is one byte, so that columns are byte offsets.
+    ascii: bool,
     bytes: &'s [u8],
     /// The byte being read.
     pos: usize,
@@ -106,10 +109,9 @@ impl Reader<'_> {
 
     /// Where the byte `pos` of the current line is, columns counted in characters.
     fn span_at(&self, pos: usize) -> Span {
-        let before = &self.source[self.line_start..pos];
-        let column = match before.is_ascii() {
-            true => before.len(),
-            false => before.chars().count(),
+        let column = match self.ascii {
+            true => pos - self.line_start,
+            false => self.source[self.line_start..pos].chars().count(),
         };
         Span::new(self.line as u32, column as u32 + 1)
     }
