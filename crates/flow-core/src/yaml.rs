@@ -5,6 +5,7 @@
 //! this tree first: by a quick reader of the plain YAML that flow files are written in
 //! (module `fast`), or by yaml-rust2's event parser for everything else (see ARCHITECTURE.md).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -71,7 +72,9 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeValue {
     /// A scalar, as written (resolution to number, boolean or null happens on demand).
-    Scalar(String, ScalarStyle),
+    ///
+    /// The keys a flow repeats in every block (`next`, `message`...) share one static text.
+    Scalar(Cow<'static, str>, ScalarStyle),
     /// A sequence.
     Seq(Vec<Node>),
     /// A mapping, in file order; duplicate keys are kept for the checker to report.
@@ -145,10 +148,10 @@ impl Node {
                 Plain::Int(i) => Value::from(i),
                 Plain::Float(f) => serde_json::Number::from_f64(f)
                     .map(Value::Number)
-                    .unwrap_or_else(|| Value::String(text.clone())),
-                Plain::Str => Value::String(text.clone()),
+                    .unwrap_or_else(|| Value::String(text.to_string())),
+                Plain::Str => Value::String(text.to_string()),
             },
-            NodeValue::Scalar(text, _) => Value::String(text.clone()),
+            NodeValue::Scalar(text, _) => Value::String(text.to_string()),
             NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeValue::Map(entries) => Value::Object(
                 entries
@@ -290,6 +293,15 @@ impl MarkedEventReceiver for TreeBuilder {
 }
 
 impl TreeBuilder {
+    /// Takes a scalar, which starts at `span`.
+    fn scalar(&mut self, text: Cow<'static, str>, style: ScalarStyle, span: Span, anchor: usize) {
+        let node = Node {
+            span,
+            value: NodeValue::Scalar(text, style),
+        };
+        self.push_node(node, anchor);
+    }
+
     /// Takes one event, which starts at `span`.
     fn event(&mut self, event: Event, span: Span) {
         match event {
@@ -299,11 +311,7 @@ impl TreeBuilder {
                     TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => ScalarStyle::Quoted,
                     TScalarStyle::Literal | TScalarStyle::Folded => ScalarStyle::Block,
                 };
-                let node = Node {
-                    span,
-                    value: NodeValue::Scalar(text, style),
-                };
-                self.push_node(node, anchor);
+                self.scalar(Cow::Owned(text), style, span, anchor);
             }
             Event::SequenceStart(anchor, _) => {
                 self.stack.push((Open::Seq(span, Vec::new()), anchor))

@@ -248,7 +248,7 @@ pub(crate) fn boolean(reporter: &mut Reporter, node: &Node, what: &str) -> Optio
             Some(b)
         }
         _ => {
-            let quoted = matches!(&node.value, NodeValue::Scalar(text, ScalarStyle::Quoted) if matches!(text.as_str(), "true" | "false"));
+            let quoted = matches!(&node.value, NodeValue::Scalar(text, ScalarStyle::Quoted) if matches!(text.as_ref(), "true" | "false"));
             let help = match quoted {
                 true => "write it without quotes: quoted, it is text".to_owned(),
                 false => format!("write {what} as `true` or `false`, without quotes"),

@@ -12,10 +12,11 @@
 //! messages and positions thus still come from yaml-rust2. A test compares the trees of both
 //! readers on every file of the corpus and on generated text.
 
-use yaml_rust2::parser::Event;
-use yaml_rust2::scanner::TScalarStyle;
+use std::borrow::Cow;
 
-use super::{Span, TreeBuilder};
+use yaml_rust2::parser::Event;
+
+use super::{ScalarStyle, Span, TreeBuilder};
 
 /// How deep collections may nest before the quick reader leaves the file to yaml-rust2.
 const MAX_DEPTH: usize = 64;
@@ -79,6 +80,29 @@ fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b' ' | b'-' | b'.' | b'/' | b'$')
 }
 
+/// A plain scalar's text: one shared static text for the words flow files repeat in every
+/// block, such as the keys `next` and `message`, so that they need no allocation of their own.
+fn text(plain: &str) -> Cow<'static, str> {
+    macro_rules! shared {
+        ($($word:literal)*) => {
+            match plain {
+                $($word => Cow::Borrowed($word),)*
+                _ => Cow::Owned(plain.to_owned()),
+            }
+        };
+    }
+    shared! {
+        "bot" "description" "start" "variables" "settings" "blocks" "type" "default"
+        "message" "question" "wait" "choice" "webhook" "set" "jump" "sleep" "event" "handoff"
+        "end" "next" "save_to" "options" "expect" "pattern" "on_invalid" "on_timeout" "timeout"
+        "attempts" "url" "method" "query" "headers" "body" "json" "form" "text" "save" "path"
+        "to" "failure" "on_failure" "if" "else" "var" "is" "all" "any" "not" "equals"
+        "not_equals" "contains" "starts_with" "ends_with" "at_least" "at_most" "greater_than"
+        "less_than" "one_of" "matches" "case_sensitive" "add" "subtract" "multiply" "divide"
+        "append" "push" "remove" "clear" "with" "return" "team" "name" "data" "true" "false"
+    }
+}
+
 /// The indentation of the next line with content, or `None` at the end of the file.
 type Next = Option<usize>;
 
@@ -122,14 +146,13 @@ impl Reader<'_> {
     }
 
     /// A scalar starting at byte `at` of the current line.
-    fn emit_scalar(&mut self, text: String, style: TScalarStyle, at: usize) {
+    fn emit_scalar(&mut self, text: Cow<'static, str>, style: ScalarStyle, at: usize) {
         let span = self.span_at(at);
         self.emit_scalar_at(text, style, span);
     }
 
-    fn emit_scalar_at(&mut self, text: String, style: TScalarStyle, span: Span) {
-        self.builder
-            .event(Event::Scalar(text, style, 0, None), span);
+    fn emit_scalar_at(&mut self, text: Cow<'static, str>, style: ScalarStyle, span: Span) {
+        self.builder.scalar(text, style, span, 0);
     }
 
     fn open(&mut self) -> Option<()> {
@@ -260,7 +283,7 @@ impl Reader<'_> {
         let next = loop {
             let key_span = self.span_at(self.pos);
             let key = self.key()?;
-            self.emit_scalar_at(key, TScalarStyle::Plain, key_span);
+            self.emit_scalar_at(key, ScalarStyle::Plain, key_span);
             self.skip_spaces();
             let next = match self.at_end_of_line() {
                 true => {
@@ -271,7 +294,7 @@ impl Reader<'_> {
                         Some(at) if at == indent && self.at_sequence_entry() => return None,
                         next => {
                             // The tree builder places an empty value at its key.
-                            self.emit_scalar_at(String::new(), TScalarStyle::Plain, key_span);
+                            self.emit_scalar_at(Cow::Borrowed(""), ScalarStyle::Plain, key_span);
                             next
                         }
                     }
@@ -290,7 +313,7 @@ impl Reader<'_> {
     }
 
     /// A plain block key and its `:`.
-    fn key(&mut self) -> Option<String> {
+    fn key(&mut self) -> Option<Cow<'static, str>> {
         if !self.at_key() || self.peek() == b'-' {
             return None;
         }
@@ -300,7 +323,7 @@ impl Reader<'_> {
         }
         let key = self.source[start..self.pos].trim_end_matches(' ');
         self.pos += 1;
-        (key.len() <= MAX_KEY_LEN).then(|| key.to_owned())
+        (key.len() <= MAX_KEY_LEN).then(|| text(key))
     }
 
     /// A value on the rest of the line (after `key: ` or `- `), and the lines that follow.
@@ -345,20 +368,20 @@ impl Reader<'_> {
             }
             end += 1;
         }
-        let text = self.source[start..end].trim_end_matches(' ');
-        self.pos = start + text.len();
-        self.emit_scalar(text.to_owned(), TScalarStyle::Plain, start);
+        let plain = self.source[start..end].trim_end_matches(' ');
+        self.pos = start + plain.len();
+        self.emit_scalar(text(plain), ScalarStyle::Plain, start);
         Some(())
     }
 
     /// A single- or double-quoted scalar on one line; nothing but a comment may follow.
     fn quoted(&mut self) -> Option<()> {
         let start = self.pos;
-        let (text, style) = match self.peek() {
-            b'"' => (self.double_quoted()?, TScalarStyle::DoubleQuoted),
-            _ => (self.single_quoted()?, TScalarStyle::SingleQuoted),
+        let text = match self.peek() {
+            b'"' => self.double_quoted()?,
+            _ => self.single_quoted()?,
         };
-        self.emit_scalar(text, style, start);
+        self.emit_scalar(Cow::Owned(text), ScalarStyle::Quoted, start);
         Some(())
     }
 
@@ -429,7 +452,7 @@ impl Reader<'_> {
                 if mapping {
                     let key_at = self.pos;
                     let key = self.plain_flow_scalar(true)?;
-                    self.emit_scalar(key, TScalarStyle::Plain, key_at);
+                    self.emit_scalar(key, ScalarStyle::Plain, key_at);
                     if self.peek() != b':' || self.peek_at(1) != b' ' {
                         return None;
                     }
@@ -470,7 +493,7 @@ impl Reader<'_> {
             _ => {
                 let at = self.pos;
                 let text = self.plain_flow_scalar(false)?;
-                self.emit_scalar(text, TScalarStyle::Plain, at);
+                self.emit_scalar(text, ScalarStyle::Plain, at);
                 Some(())
             }
         }
@@ -478,7 +501,7 @@ impl Reader<'_> {
 
     /// A plain scalar inside a flow collection, up to `,`, a closing bracket, or (for a key)
     /// its `:`.
-    fn plain_flow_scalar(&mut self, key: bool) -> Option<String> {
+    fn plain_flow_scalar(&mut self, key: bool) -> Option<Cow<'static, str>> {
         if !self.starts_plain() {
             return None;
         }
@@ -494,8 +517,8 @@ impl Reader<'_> {
             b':' if key => {}
             _ => return None,
         }
-        let text = self.source[start..self.pos].trim_end_matches(' ');
-        (!text.is_empty() && text.len() <= MAX_KEY_LEN).then(|| text.to_owned())
+        let plain = self.source[start..self.pos].trim_end_matches(' ');
+        (!plain.is_empty() && plain.len() <= MAX_KEY_LEN).then(|| text(plain))
     }
 }
 
