@@ -37,6 +37,7 @@ pub(super) fn read(source: &str, builder: &mut TreeBuilder) -> Option<()> {
         pos: 0,
         line: 1,
         line_start: 0,
+        counted: (0, 0),
         depth: 0,
         builder,
     };
@@ -117,6 +118,8 @@ struct Reader<'s> {
     line: usize,
     /// The byte where the current line starts.
     line_start: usize,
+    /// A byte of the current line and its column in characters, for files not all ASCII.
+    counted: (usize, usize),
     /// How many collections are open.
     depth: usize,
     builder: &'s mut TreeBuilder,
@@ -132,10 +135,20 @@ impl Reader<'_> {
     }
 
     /// Where the byte `pos` of the current line is, columns counted in characters.
-    fn span_at(&self, pos: usize) -> Span {
+    fn span_at(&mut self, pos: usize) -> Span {
         let column = match self.ascii {
             true => pos - self.line_start,
-            false => self.source[self.line_start..pos].chars().count(),
+            false => {
+                // Counted on from the last position asked for on this line, so that a long
+                // line of many scalars is not counted again from its start for each one.
+                let (from, column) = match self.counted {
+                    (byte, column) if byte <= pos => (byte, column),
+                    _ => (self.line_start, 0),
+                };
+                let column = column + self.source[from..pos].chars().count();
+                self.counted = (pos, column);
+                column
+            }
         };
         Span::new(self.line as u32, column as u32 + 1)
     }
@@ -170,6 +183,7 @@ impl Reader<'_> {
         self.pos += 1;
         self.line += 1;
         self.line_start = self.pos;
+        self.counted = (self.pos, 0);
     }
 
     fn at_end_of_line(&self) -> bool {

@@ -1,6 +1,6 @@
 use proptest::prelude::*;
 
-use super::super::{parse_in_full, Node, TreeBuilder, YamlError};
+use super::super::{parse_in_full, Node, NodeValue, Span, TreeBuilder, YamlError};
 use super::read;
 
 /// The quick reader's tree, or `None` where it leaves the file to yaml-rust2.
@@ -100,6 +100,25 @@ fn reads_typical_flows_itself() {
     assert!(!same_as_yaml_rust2(TYPICAL));
     let typical = TYPICAL.replace("  \"quoted\": x\n", "");
     assert!(same_as_yaml_rust2(&typical), "left to yaml-rust2");
+}
+
+#[test]
+fn counts_columns_after_non_ascii_characters_as_yaml_rust2_does() {
+    // Keys are ASCII: the quick reader leaves other keys to yaml-rust2.
+    let source = "a: {b: 'ü', c: [ö, \"ä\", d]}\nf:\n  - {g: ñ, h: 🍕, i: j}\n  - é [x]\n  - k: [ß, y]\n    z: ω\n";
+    assert!(same_as_yaml_rust2(source), "left to yaml-rust2");
+}
+
+#[test]
+fn counts_columns_of_long_non_ascii_lines_once() {
+    // Counting each scalar's column from the start of its line would take minutes here.
+    let line = format!("a: [{}é]\n", "é, ".repeat(100_000));
+    let tree = quick(&line).expect("read").expect("a document");
+    let items = &tree.as_map().unwrap()[0].1;
+    let NodeValue::Seq(items) = &items.value else {
+        panic!("not a list");
+    };
+    assert_eq!(items.last().unwrap().span, Span::new(1, 300_005));
 }
 
 #[test]
