@@ -4,7 +4,6 @@
 //! paths parse, regexes compile. The runtime relies on it and never re-checks.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -957,6 +956,12 @@ impl Edge {
     }
 }
 
+/// The hasher of the maps and sets keyed by block ids and variable names.
+///
+/// The keys come from the bot's own file, not from a conversation, so a fast hash serves
+/// better than the standard library's DoS-resistant one.
+pub(crate) type IdHasher = foldhash::fast::RandomState;
+
 /// A checked bot.
 #[derive(Debug, Clone)]
 pub struct Flow {
@@ -965,9 +970,9 @@ pub struct Flow {
     pub(crate) start: BlockId,
     pub(crate) variables: IndexMap<String, VariableDecl>,
     pub(crate) settings: Settings,
-    pub(crate) blocks: IndexMap<BlockId, Block>,
+    pub(crate) blocks: IndexMap<BlockId, Block, IdHasher>,
+    /// The blocks and their edges; node `i` is block `i` of `blocks`.
     pub(crate) graph: DiGraph<BlockId, Edge>,
-    pub(crate) graph_index: HashMap<BlockId, NodeIndex>,
     pub(crate) content_hash: u64,
 }
 
@@ -1010,7 +1015,7 @@ impl Flow {
     /// The blocks a block leads to, with how.
     pub fn successors(&self, id: &str) -> Vec<(&BlockId, &Edge)> {
         use petgraph::visit::EdgeRef;
-        let Some(&index) = self.graph_index.get(id) else {
+        let Some(index) = self.node_index(id) else {
             return Vec::new();
         };
         let mut out: Vec<_> = self
@@ -1021,6 +1026,11 @@ impl Flow {
         // petgraph lists outgoing edges newest first; file order reads better.
         out.reverse();
         out
+    }
+
+    /// The graph node of a block.
+    pub(crate) fn node_index(&self, id: &str) -> Option<NodeIndex> {
+        self.blocks.get_index_of(id).map(NodeIndex::new)
     }
 
     /// A hash of the flow file's content, to notice when a stored conversation's flow changed.

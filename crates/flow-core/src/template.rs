@@ -18,6 +18,7 @@ mod text;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use parse::find_doubled;
 pub use text::value_to_text;
 
 /// A parsed template: its source text and the parts it is made of.

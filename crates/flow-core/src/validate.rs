@@ -10,13 +10,16 @@ use crate::compile::fits_type;
 use crate::compile::reader::Reporter;
 use crate::diagnostic::Problem;
 use crate::flow::{
-    BlockId, BlockKind, Flow, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES,
+    BlockId, BlockKind, Flow, IdHasher, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES,
 };
-use crate::template::Template;
+use crate::template::{find_doubled, Template};
 use crate::yaml::{Node, NodeValue};
 
 /// A block's id, the node of its id, and the node of its body.
 pub(crate) type BlockNode<'n> = (BlockId, &'n Node, &'n Node);
+
+/// Variable names.
+type Names<'n> = HashSet<&'n str, IdHasher>;
 
 /// Runs every whole-flow check.
 ///
@@ -40,17 +43,18 @@ pub(crate) fn check(
 }
 
 fn check_reachable(reporter: &mut Reporter, flow: &Flow) {
-    let Some(&start) = flow.graph_index.get(flow.start()) else {
+    let Some(start) = flow.node_index(flow.start().as_str()) else {
         return;
     };
-    let mut reached = HashSet::new();
+    // Node `i` of the graph is block `i`.
+    let mut reached = vec![false; flow.graph.node_count()];
     let mut bfs = Bfs::new(&flow.graph, start);
     while let Some(index) = bfs.next(&flow.graph) {
-        reached.insert(flow.graph[index].clone());
+        reached[index.index()] = true;
     }
-    for block in flow.blocks() {
-        if !reached.contains(&block.id) {
-            reporter.block = Some(block.id.to_string());
+    for (block, reached) in flow.blocks().zip(reached) {
+        if !reached {
+            reporter.block = Some(block.id.clone());
             reporter.report_with_help(
                 Problem::Unreachable(block.id.to_string()),
                 block.span,
@@ -62,7 +66,6 @@ fn check_reachable(reporter: &mut Reporter, flow: &Flow) {
 
 fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
     for component in petgraph::algo::tarjan_scc(&flow.graph) {
-        let members: HashSet<_> = component.iter().copied().collect();
         let is_cycle = component.len() > 1
             || flow
                 .graph
@@ -71,6 +74,7 @@ fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
         if !is_cycle {
             continue;
         }
+        let members: HashSet<_, IdHasher> = component.iter().copied().collect();
         let waits = component.iter().any(|&index| {
             flow.block(flow.graph[index].as_str())
                 .is_some_and(|block| block.kind.waits())
@@ -90,7 +94,7 @@ fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
             .map(|block| block.span)
             .unwrap_or_default();
         let names: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
-        reporter.block = Some(ids[0].to_string());
+        reporter.block = Some(ids[0].clone());
         reporter.report_with_help(
             Problem::EndlessLoop(names.join(", ")),
             first,
@@ -100,8 +104,8 @@ fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
 }
 
 /// The variables a flow gives a value to: declared, built in, or assigned by a block.
-fn assigned_variables(flow: &Flow) -> HashSet<&str> {
-    let mut assigned: HashSet<&str> = BUILT_IN_VARIABLES.iter().copied().collect();
+fn assigned_variables(flow: &Flow) -> Names<'_> {
+    let mut assigned: Names = BUILT_IN_VARIABLES.iter().copied().collect();
     assigned.extend(flow.variables().keys().map(String::as_str));
     for block in flow.blocks() {
         match &block.kind {
@@ -125,7 +129,7 @@ fn assigned_variables(flow: &Flow) -> HashSet<&str> {
 
 /// The variables a block that failed to compile would assign, read generously from its YAML:
 /// its mistake is reported already, and must not make every later read look unassigned.
-fn assigned_in_yaml<'n>(node: &'n Node, assigned: &mut HashSet<&'n str>) {
+fn assigned_in_yaml<'n>(node: &'n Node, assigned: &mut Names<'n>) {
     match &node.value {
         NodeValue::Scalar(..) => {}
         NodeValue::Seq(items) => items
@@ -167,11 +171,11 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
         }
     }
     for (id, _, body) in block_nodes {
-        reporter.block = Some(id.to_string());
         let mut reads = Vec::new();
         collect_reads(body, Place::Keys, &mut reads);
         for (name, node, offset) in reads {
             if !assigned.contains(name.as_str()) {
+                reporter.block = Some(id.clone());
                 let span = reporter.offset_span(node, offset);
                 let help = crate::suggest::did_you_mean(&name, assigned.iter().copied()).unwrap_or_else(|| {
                     format!("declare `{name}` under `variables:`, or give it a value first with a question's `save_to`, a `set` or a webhook's `save`")
@@ -232,7 +236,7 @@ enum Place {
 /// `var:` of the conditions under `choice`.
 fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
     match &node.value {
-        NodeValue::Scalar(text, _) if text.contains("{{") => {
+        NodeValue::Scalar(text, _) if find_doubled(text, b'{').is_some() => {
             if let Ok(template) = Template::parse(text) {
                 for variable in template.variables() {
                     reads.push((variable.name.clone(), node, variable.offset));
@@ -294,7 +298,7 @@ fn check_list_saves(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNo
             Some(NodeValue::Seq(items)) => items.as_slice(),
             _ => &[],
         };
-        reporter.block = Some(id.to_string());
+        reporter.block = Some(id.clone());
         for (save, node) in webhook.save.iter().zip(save_nodes) {
             let declared = declared_type(flow, &save.to);
             let Some(declared) = declared.filter(|t| !matches!(t, VarType::List | VarType::Object))
@@ -325,7 +329,7 @@ fn check_set_types(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNod
         let entries = find(body, &["set"])
             .and_then(Node::as_map)
             .unwrap_or_default();
-        reporter.block = Some(id.to_string());
+        reporter.block = Some(id.clone());
         for (name, operation) in &set.assignments {
             let Some(declared) = declared_type(flow, name) else {
                 continue;

@@ -1,9 +1,11 @@
 //! A YAML document as a tree of nodes that remember where they stand in the file.
 //!
 //! serde_yaml forgets positions once a value is deserialized, and every diagnostic
-//! of `flowbot validate` needs a line and column, so flow files are read through
-//! yaml-rust2's event parser into this tree first (see ARCHITECTURE.md).
+//! of `flowbot validate` needs a line and column, so flow files are read as events into
+//! this tree first: by a quick reader of the plain YAML that flow files are written in
+//! (module `fast`), or by yaml-rust2's event parser for everything else (see ARCHITECTURE.md).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -11,6 +13,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 mod errors;
+mod fast;
 mod locate;
 
 pub use locate::SourceMap;
@@ -69,7 +72,9 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeValue {
     /// A scalar, as written (resolution to number, boolean or null happens on demand).
-    Scalar(String, ScalarStyle),
+    ///
+    /// The keys a flow repeats in every block (`next`, `message`...) share one static text.
+    Scalar(Cow<'static, str>, ScalarStyle),
     /// A sequence.
     Seq(Vec<Node>),
     /// A mapping, in file order; duplicate keys are kept for the checker to report.
@@ -143,10 +148,10 @@ impl Node {
                 Plain::Int(i) => Value::from(i),
                 Plain::Float(f) => serde_json::Number::from_f64(f)
                     .map(Value::Number)
-                    .unwrap_or_else(|| Value::String(text.clone())),
-                Plain::Str => Value::String(text.clone()),
+                    .unwrap_or_else(|| Value::String(text.to_string())),
+                Plain::Str => Value::String(text.to_string()),
             },
-            NodeValue::Scalar(text, _) => Value::String(text.clone()),
+            NodeValue::Scalar(text, _) => Value::String(text.to_string()),
             NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeValue::Map(entries) => Value::Object(
                 entries
@@ -204,6 +209,15 @@ pub(crate) fn resolve_plain(text: &str) -> Plain {
 
 /// Parses one YAML document; `Ok(None)` for an empty file.
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
+    let mut builder = TreeBuilder::default();
+    if fast::read(source, &mut builder).is_some() {
+        return Ok(builder.root);
+    }
+    parse_in_full(source)
+}
+
+/// Parses one document with yaml-rust2, which reads any YAML and explains every error.
+fn parse_in_full(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = TreeBuilder::default();
     let mut parser = Parser::new_from_str(source);
     // Every document is read, so that a second one is reported instead of ignored.
@@ -274,7 +288,22 @@ impl TreeBuilder {
 
 impl MarkedEventReceiver for TreeBuilder {
     fn on_event(&mut self, event: Event, marker: Marker) {
-        let span = span_of(&marker);
+        self.event(event, span_of(&marker));
+    }
+}
+
+impl TreeBuilder {
+    /// Takes a scalar, which starts at `span`.
+    fn scalar(&mut self, text: Cow<'static, str>, style: ScalarStyle, span: Span, anchor: usize) {
+        let node = Node {
+            span,
+            value: NodeValue::Scalar(text, style),
+        };
+        self.push_node(node, anchor);
+    }
+
+    /// Takes one event, which starts at `span`.
+    fn event(&mut self, event: Event, span: Span) {
         match event {
             Event::Scalar(text, style, anchor, _tag) => {
                 let style = match style {
@@ -282,11 +311,7 @@ impl MarkedEventReceiver for TreeBuilder {
                     TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => ScalarStyle::Quoted,
                     TScalarStyle::Literal | TScalarStyle::Folded => ScalarStyle::Block,
                 };
-                let node = Node {
-                    span,
-                    value: NodeValue::Scalar(text, style),
-                };
-                self.push_node(node, anchor);
+                self.scalar(Cow::Owned(text), style, span, anchor);
             }
             Event::SequenceStart(anchor, _) => {
                 self.stack.push((Open::Seq(span, Vec::new()), anchor))

@@ -375,30 +375,51 @@ fn describe(node: &Node) -> String {
         return "?".to_owned();
     };
     let mut var = None;
-    let mut parts = Vec::new();
+    // The tests, separated by spaces, written into one string.
+    let mut test = String::new();
+    let mut first = true;
     for (key, value) in entries {
         let key = key.as_scalar().unwrap_or("?");
         match key {
-            "var" => var = value.as_scalar().map(str::to_owned),
-            "case_sensitive" => {}
-            "all" | "any" => {
-                let inner: Vec<String> = match &value.value {
-                    NodeValue::Seq(items) => items.iter().map(describe).collect(),
-                    _ => vec!["?".to_owned()],
-                };
-                parts.push(inner.join(if key == "all" { " and " } else { " or " }));
+            "var" => {
+                var = value.as_scalar();
+                continue;
             }
-            "not" => parts.push(format!("not ({})", describe(value))),
+            "case_sensitive" => continue,
+            _ => {}
+        }
+        if !first {
+            test.push(' ');
+        }
+        first = false;
+        match key {
+            "all" | "any" => match &value.value {
+                NodeValue::Seq(items) => {
+                    let joint = if key == "all" { " and " } else { " or " };
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            test.push_str(joint);
+                        }
+                        test.push_str(&describe(item));
+                    }
+                }
+                _ => test.push('?'),
+            },
+            "not" => {
+                test.push_str("not (");
+                test.push_str(&describe(value));
+                test.push(')');
+            }
             operator => {
-                let shown = match value.as_scalar() {
-                    Some(text) => text.to_owned(),
-                    None => value.to_json().to_string(),
-                };
-                parts.push(format!("{} {shown}", operator.replace('_', " ")));
+                test.extend(operator.chars().map(|c| if c == '_' { ' ' } else { c }));
+                test.push(' ');
+                match value.as_scalar() {
+                    Some(text) => test.push_str(text),
+                    None => test.push_str(&value.to_json().to_string()),
+                }
             }
         }
     }
-    let test = parts.join(" ");
     match var {
         Some(var) => format!("{var} {test}"),
         None if entries

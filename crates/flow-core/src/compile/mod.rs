@@ -4,16 +4,16 @@ mod blocks;
 mod condition;
 pub(crate) mod reader;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use indexmap::{IndexMap, IndexSet};
-use petgraph::graph::DiGraph;
+use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::Value;
 
 use crate::diagnostic::{self, Diagnostic, Problem};
 use crate::flow::{
-    AcceptStatus, Block, BlockId, Edge, Flow, Settings, VarType, VariableDecl, WebhookSettings,
+    AcceptStatus, Block, BlockId, Edge, Flow, IdHasher, Settings, VarType, VariableDecl,
+    WebhookSettings,
 };
 use crate::suggest;
 use crate::yaml::{self, Node, NodeValue, Span};
@@ -42,6 +42,9 @@ pub struct Loaded {
     /// Errors and warnings, in file order.
     pub diagnostics: Vec<Diagnostic>,
 }
+
+/// Every block id of a flow, in file order.
+type Ids<'a> = IndexSet<&'a str, IdHasher>;
 
 /// A target named by a block, checked once every block id is known.
 pub(crate) struct TargetRef {
@@ -123,9 +126,14 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
         .map(|node| read_settings(reporter, node))
         .unwrap_or_default();
 
-    let mut targets = Vec::new();
-    let mut blocks = IndexMap::new();
-    let mut block_nodes = Vec::new();
+    // Sized once: growing these, thousands of entries long, copied and freed large buffers.
+    let count = top
+        .get("blocks")
+        .and_then(Node::as_map)
+        .map_or(0, <[_]>::len);
+    let mut targets = Vec::with_capacity(count);
+    let mut blocks = IndexMap::with_capacity_and_hasher(count, IdHasher::default());
+    let mut block_nodes = Vec::with_capacity(count);
     match top.get("blocks") {
         Some(node) => read_blocks(reporter, node, &mut blocks, &mut block_nodes, &mut targets),
         // A misspelt `blokcs:` was reported already, with a did-you-mean.
@@ -147,7 +155,7 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
         );
     }
     // Targets may name blocks that failed to compile: those exist, with their own errors.
-    let all_ids: IndexSet<&str> = block_nodes.iter().map(|(id, ..)| id.as_str()).collect();
+    let all_ids: Ids = block_nodes.iter().map(|(id, ..)| id.as_str()).collect();
     // Without readable blocks every `start` would look unknown.
     if block_nodes.is_empty() {
         return None;
@@ -158,7 +166,7 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     // Reachability and loops can only be judged when every block and every edge is known.
     let graph_complete = blocks.len() == block_nodes.len()
         && targets.iter().all(|t| all_ids.contains(&t.to.as_str()));
-    let (graph, graph_index) = build_graph(&blocks, &targets);
+    let graph = build_graph(&blocks, &targets);
     let flow = Flow {
         id: id.unwrap_or_default(),
         description: description.map(str::to_owned),
@@ -167,7 +175,6 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
         settings,
         blocks,
         graph,
-        graph_index,
         content_hash: fnv1a(source.as_bytes()),
     };
     crate::validate::check(reporter, &flow, &block_nodes, graph_complete);
@@ -450,7 +457,7 @@ fn report_bad_status(reporter: &mut Reporter, item: &Node, text: &str) {
 fn read_blocks<'n>(
     reporter: &mut Reporter,
     node: &'n Node,
-    blocks: &mut IndexMap<BlockId, Block>,
+    blocks: &mut IndexMap<BlockId, Block, IdHasher>,
     block_nodes: &mut Vec<(BlockId, &'n Node, &'n Node)>,
     targets: &mut Vec<TargetRef>,
 ) {
@@ -481,7 +488,7 @@ fn read_blocks<'n>(
             continue;
         }
         let id = BlockId::new(name);
-        reporter.block = Some(name.to_owned());
+        reporter.block = Some(id.clone());
         block_nodes.push((id.clone(), key, value));
         if let Some(kind) = blocks::read_block(reporter, &id, key, value, targets) {
             blocks.insert(
@@ -496,11 +503,7 @@ fn read_blocks<'n>(
     }
 }
 
-fn read_start(
-    reporter: &mut Reporter,
-    node: Option<&Node>,
-    all_ids: &IndexSet<&str>,
-) -> Option<BlockId> {
+fn read_start(reporter: &mut Reporter, node: Option<&Node>, all_ids: &Ids) -> Option<BlockId> {
     let Some(node) = node else {
         return all_ids.first().map(|id| BlockId::new(id));
     };
@@ -519,13 +522,13 @@ fn read_start(
     }
 }
 
-fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &IndexSet<&str>) {
+fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &Ids) {
     for target in targets {
         if all_ids.contains(&target.to.as_str()) {
             continue;
         }
         let help = Some(unknown_block_help(&target.to, all_ids));
-        reporter.block = Some(target.from.to_string());
+        reporter.block = Some(target.from.clone());
         reporter.report_with_help(
             Problem::UnknownTarget {
                 block: target.from.to_string(),
@@ -539,30 +542,28 @@ fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &Index
 }
 
 /// A did-you-mean for a block id that names no block, or else how to make it name one.
-fn unknown_block_help(name: &str, all_ids: &IndexSet<&str>) -> String {
+fn unknown_block_help(name: &str, all_ids: &Ids) -> String {
     suggest::did_you_mean(name, all_ids.iter().copied()).unwrap_or_else(|| {
         format!("add a block `{name}` under `blocks:`, or name one of the blocks there")
     })
 }
 
+/// The graph of `blocks` and the edges of `targets`: node `i` is block `i`.
 fn build_graph(
-    blocks: &IndexMap<BlockId, Block>,
+    blocks: &IndexMap<BlockId, Block, IdHasher>,
     targets: &[TargetRef],
-) -> (
-    DiGraph<BlockId, Edge>,
-    HashMap<BlockId, petgraph::graph::NodeIndex>,
-) {
+) -> DiGraph<BlockId, Edge> {
     let mut graph = DiGraph::with_capacity(blocks.len(), targets.len());
-    let mut index = HashMap::with_capacity(blocks.len());
     for id in blocks.keys() {
-        index.insert(id.clone(), graph.add_node(id.clone()));
+        graph.add_node(id.clone());
     }
+    let node = |id: &str| blocks.get_index_of(id).map(NodeIndex::new);
     for target in targets {
-        if let (Some(&from), Some(&to)) = (index.get(&target.from), index.get(target.to.as_str())) {
+        if let (Some(from), Some(to)) = (node(target.from.as_str()), node(&target.to)) {
             graph.add_edge(from, to, target.edge.clone());
         }
     }
-    (graph, index)
+    graph
 }
 
 /// FNV-1a: a hash of the flow's text that stays the same across builds and platforms.

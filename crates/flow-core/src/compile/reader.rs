@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Problem};
-use crate::flow::ValueTemplate;
+use crate::flow::{BlockId, IdHasher, ValueTemplate};
 use crate::path::Path;
 use crate::suggest;
 use crate::template::{Part, Template};
@@ -15,7 +15,7 @@ use crate::yaml::{Node, NodeValue, ScalarStyle, SourceMap, Span};
 #[derive(Default)]
 pub(crate) struct Reporter {
     pub(crate) diagnostics: Vec<Diagnostic>,
-    pub(crate) block: Option<String>,
+    pub(crate) block: Option<BlockId>,
     /// The file's text, to point inside scalars.
     pub(crate) source: SourceMap,
 }
@@ -42,7 +42,7 @@ impl Reporter {
     /// Reports `problem` with a hint of what to do.
     pub(crate) fn report_with_help(&mut self, problem: Problem, span: Span, help: Option<String>) {
         let diagnostic = Diagnostic::new(problem, span)
-            .in_block(self.block.as_deref())
+            .in_block(self.block.as_ref().map(BlockId::as_str))
             .with_help(help);
         self.diagnostics.push(diagnostic);
     }
@@ -160,11 +160,11 @@ pub(crate) fn fields_or_elsewhere<'n>(
         return None;
     };
     let mut fields = Fields {
-        entries: Vec::new(),
+        entries: Vec::with_capacity(entries.len()),
         meant: Vec::new(),
     };
     // `blocks` may hold thousands of keys: past a few, a set beats scanning for duplicates.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::with_hasher(IdHasher::default());
     let large = entries.len() > 16;
     for (key, value) in entries {
         let Some(name) = key.as_scalar() else {
@@ -248,7 +248,7 @@ pub(crate) fn boolean(reporter: &mut Reporter, node: &Node, what: &str) -> Optio
             Some(b)
         }
         _ => {
-            let quoted = matches!(&node.value, NodeValue::Scalar(text, ScalarStyle::Quoted) if matches!(text.as_str(), "true" | "false"));
+            let quoted = matches!(&node.value, NodeValue::Scalar(text, ScalarStyle::Quoted) if matches!(text.as_ref(), "true" | "false"));
             let help = match quoted {
                 true => "write it without quotes: quoted, it is text".to_owned(),
                 false => format!("write {what} as `true` or `false`, without quotes"),

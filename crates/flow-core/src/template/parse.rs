@@ -8,7 +8,7 @@ pub(super) fn parts(source: &str) -> Result<Vec<Part>, TemplateSyntaxError> {
     let mut parts = Vec::new();
     let mut literal = String::new();
     let mut pos = 0;
-    while let Some(found) = source[pos..].find("{{") {
+    while let Some(found) = find_doubled(&source[pos..], b'{') {
         let mut open = pos + found;
         // In `{{{name}}}` the placeholder is the innermost `{{`; the outer braces are text,
         // as in a JSON text body written around a placeholder.
@@ -17,7 +17,7 @@ pub(super) fn parts(source: &str) -> Result<Vec<Part>, TemplateSyntaxError> {
         }
         literal.push_str(&source[pos..open]);
         let inner_start = open + 2;
-        let Some(inner_len) = source[inner_start..].find("}}") else {
+        let Some(inner_len) = find_doubled(&source[inner_start..], b'}') else {
             return Err(error(source, open, "unclosed `{{` (add `}}`)"));
         };
         let inner_end = inner_start + inner_len;
@@ -33,6 +33,21 @@ pub(super) fn parts(source: &str) -> Result<Vec<Part>, TemplateSyntaxError> {
         parts.push(Part::Literal(literal));
     }
     Ok(parts)
+}
+
+/// The byte offset of the first `{{` (or `}}`) in `text`: the same as `text.find("{{")`, without
+/// setting up a substring search for each of the many short texts a flow holds.
+pub(crate) fn find_doubled(text: &str, brace: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = bytes[from..].iter().position(|&b| b == brace) {
+        let at = from + at;
+        if bytes.get(at + 1) == Some(&brace) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Parses what is between `{{` (at byte `open`) and `}}`; `inner` is that byte range.
