@@ -237,3 +237,41 @@ proptest! {
         same_as_yaml_rust2(&source);
     }
 }
+
+/// The example flows and the clean corpus, to mutate.
+fn real_flows() -> Vec<String> {
+    ["test_data/ok", "../../flows"]
+        .into_iter()
+        .flat_map(files)
+        .map(|(_, text)| text)
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Real flow files with one character inserted or removed, where a typo is most
+    /// likely to make the two readers disagree: every file the quick reader still reads,
+    /// it reads as yaml-rust2 does, and it never reads one yaml-rust2 rejects.
+    #[test]
+    fn reads_mutated_real_flows_as_yaml_rust2_does(
+        file in any::<prop::sample::Index>(),
+        at in any::<prop::sample::Index>(),
+        insert in prop::option::of(prop::sample::select(
+            vec![' ', ':', '#', '-', '\'', '"', '{', '}', '[', ']', ',', '\n', '\\', '&', '*', '!', '|', '>', '?', '%', '@', '`', 'é'],
+        )),
+    ) {
+        let flows = real_flows();
+        let text = &flows[file.index(flows.len())];
+        let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        let at = boundaries[at.index(boundaries.len())];
+        let mut mutated = text.clone();
+        match insert {
+            Some(c) => mutated.insert(at, c),
+            None => {
+                mutated.remove(at);
+            }
+        }
+        same_as_yaml_rust2(&mutated);
+    }
+}
