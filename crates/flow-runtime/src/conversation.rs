@@ -50,7 +50,10 @@ impl From<&str> for ConversationId {
 }
 
 /// Variables by name; a variable that is not here is unset (a `null` is never stored).
-pub type Variables = IndexMap<String, Value>;
+///
+/// Each value is shared: copying the map copies no value, and a turn's trace records a change
+/// by sharing the old and new values with the map instead of copying them.
+pub type Variables = IndexMap<String, Arc<Value>>;
 
 /// Where a conversation stands between turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -128,8 +131,8 @@ pub struct Frame {
 /// One conversation: its bot, its position, its variables and the bots it will return to.
 ///
 /// A store copies a conversation at every load and save, so the parts that can be large are
-/// shared between copies, not copied: the variables are copied on the first change of a turn
-/// ([`Arc::make_mut`]), and each built-in value (a whole webhook body, for one) is never copied.
+/// shared between copies, not copied: the map of variables is copied on the first change of a
+/// turn ([`Arc::make_mut`]), and no value (a whole webhook body, for one) is ever copied.
 /// Serialized, they read as plain maps of values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
@@ -140,7 +143,7 @@ pub struct Conversation {
     variables: Arc<Variables>,
     /// `last user answer`, `last webhook success` and `last webhook failure`: shared by every bot
     /// of the conversation, so a bot that returns from a jump sees what happened meanwhile.
-    shared: IndexMap<String, Arc<Value>>,
+    shared: Variables,
     stack: Vec<Frame>,
     flow_hash: u64,
     timer: Option<PendingTimer>,
@@ -210,8 +213,16 @@ impl Conversation {
         match name {
             CONVERSATION_ID => Some(Value::String(self.id.as_str().to_owned())),
             BOT => Some(Value::String(self.bot.to_string())),
-            _ if is_shared(name) => self.shared.get(name).map(|value| Value::clone(value)),
-            _ => self.variables.get(name).cloned(),
+            _ => self.shared_value(name).map(|value| Value::clone(value)),
+        }
+    }
+
+    /// A variable's value, shared; `None` when unset, and for `conversation id` and `bot`, which
+    /// are not stored.
+    pub(crate) fn shared_value(&self, name: &str) -> Option<&Arc<Value>> {
+        match is_shared(name) {
+            true => self.shared.get(name),
+            false => self.variables.get(name),
         }
     }
 
@@ -253,7 +264,7 @@ impl Conversation {
     /// Gives `name` a value as the bot would: a preset before the conversation starts (tests,
     /// the simulator). `conversation id` and `bot` cannot be set and are ignored.
     pub fn preset(&mut self, name: &str, value: Value) {
-        self.store(name, value);
+        self.store(name, (!value.is_null()).then(|| Arc::new(value)));
     }
 
     pub(crate) fn set_cursor(&mut self, cursor: BlockId) {
@@ -272,19 +283,14 @@ impl Conversation {
         self.turns += 1;
     }
 
-    /// Stores `value` in `name` as is (a `null` unsets it) and returns the previous value.
-    /// `conversation id` and `bot` are read-only: storing into them does nothing.
-    pub(crate) fn store(&mut self, name: &str, value: Value) -> Option<Value> {
+    /// Stores `value` in `name` as is (`None` unsets it; the caller never passes a `null`) and
+    /// returns the previous value. `conversation id` and `bot` are read-only: storing into them
+    /// does nothing.
+    pub(crate) fn store(&mut self, name: &str, value: Option<Arc<Value>>) -> Option<Arc<Value>> {
         match name {
             CONVERSATION_ID | BOT => None,
-            _ if is_shared(name) => {
-                let value = (!value.is_null()).then(|| Arc::new(value));
-                replace(&mut self.shared, name, value).map(Arc::unwrap_or_clone)
-            }
-            _ => {
-                let value = (!value.is_null()).then_some(value);
-                replace(Arc::make_mut(&mut self.variables), name, value)
-            }
+            _ if is_shared(name) => replace(&mut self.shared, name, value),
+            _ => replace(Arc::make_mut(&mut self.variables), name, value),
         }
     }
 
@@ -385,7 +391,7 @@ pub(crate) fn defaults(flow: &Flow) -> Variables {
         .filter_map(|(name, decl)| {
             let value = decl.default.clone()?;
             let value = values::coerce_lenient(value, decl.var_type);
-            (!value.is_null()).then(|| (name.clone(), value))
+            (!value.is_null()).then(|| (name.clone(), Arc::new(value)))
         })
         .collect()
 }

@@ -390,12 +390,12 @@ pub(crate) struct Run<'a> {
 impl Run<'_> {
     /// Stores `value` in `name` (a `null` unsets it), tracing the change.
     pub(crate) fn set_variable(&mut self, name: &str, value: Value) {
-        let new = (!value.is_null()).then(|| value.clone());
-        let old = self.conversation.store(name, value);
+        let new = (!value.is_null()).then(|| Arc::new(value));
+        let old = self.conversation.store(name, new.clone());
         if old == new {
             return;
         }
-        let mask = |value: Option<Value>| value.map(|value| self.redact(value));
+        let mask = |value: Option<Arc<Value>>| value.map(|value| self.redact_shared(value));
         let change = VariableChange {
             bot: self.conversation.bot().to_owned(),
             name: name.to_owned(),
@@ -410,12 +410,12 @@ impl Run<'_> {
         self.conversation.variable(name)
     }
 
-    /// `value` with the secrets masked.
-    pub(crate) fn redact(&self, value: Value) -> Value {
+    /// `value` with the secrets masked: the same value, shared, when there are no secrets.
+    pub(crate) fn redact_shared(&self, value: Arc<Value>) -> Arc<Value> {
         if self.secrets.is_empty() {
             value
         } else {
-            self.secrets.redact_json(&value)
+            Arc::new(self.secrets.redact_json(&value))
         }
     }
 }

@@ -1,5 +1,6 @@
 //! What a turn gives back: the outputs for the user and the host, notices, and a trace.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use flow_core::flow::BlockId;
@@ -321,6 +322,10 @@ pub enum WebhookOutcome {
 }
 
 /// A variable that changed, with its values before and after (secrets masked).
+///
+/// The values are shared with the conversation's variables, not copied, so tracing a change
+/// costs the same for a whole webhook body as for a number. Serialized, they read as plain
+/// values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VariableChange {
     /// The bot whose variable it is (built-ins are shared by all).
@@ -328,7 +333,7 @@ pub struct VariableChange {
     /// The variable.
     pub name: String,
     /// Its value before (`None`: unset).
-    pub old: Option<Value>,
+    pub old: Option<Arc<Value>>,
     /// Its value after (`None`: unset).
-    pub new: Option<Value>,
+    pub new: Option<Arc<Value>>,
 }

@@ -164,16 +164,27 @@ pub(crate) fn kind_name(value: &Value) -> &'static str {
 ///
 /// `null` always fits: it unsets the variable.
 pub(crate) fn coerce(value: Value, var_type: Option<VarType>) -> Result<Value, TypeMismatch> {
+    convert(value, var_type).map_err(|value| TypeMismatch {
+        expected: var_type.unwrap_or(VarType::Object),
+        found: kind_name(&value),
+    })
+}
+
+/// `value` converted to the declared type where it converts, else kept as it is (used for
+/// answers, webhook saves and jump values, which have their own checks).
+pub(crate) fn coerce_lenient(value: Value, var_type: Option<VarType>) -> Value {
+    convert(value, var_type).unwrap_or_else(|value| value)
+}
+
+/// The conversion of [`coerce`]; a value that does not fit comes back as the error, unchanged,
+/// so that nothing is copied to keep it.
+fn convert(value: Value, var_type: Option<VarType>) -> Result<Value, Value> {
     let Some(var_type) = var_type else {
         return Ok(value);
     };
     if value.is_null() {
         return Ok(value);
     }
-    let mismatch = |value: &Value| TypeMismatch {
-        expected: var_type,
-        found: kind_name(value),
-    };
     match var_type {
         VarType::Text => Ok(match value {
             Value::Object(_) | Value::String(_) => value,
@@ -181,9 +192,7 @@ pub(crate) fn coerce(value: Value, var_type: Option<VarType>) -> Result<Value, T
         }),
         VarType::Number => match &value {
             Value::Number(_) => Ok(value),
-            _ => as_number(&value)
-                .and_then(number_value)
-                .ok_or_else(|| mismatch(&value)),
+            _ => as_number(&value).and_then(number_value).ok_or(value),
         },
         VarType::Boolean => match &value {
             Value::Bool(_) => Ok(value),
@@ -193,21 +202,12 @@ pub(crate) fn coerce(value: Value, var_type: Option<VarType>) -> Result<Value, T
             Value::String(text) if text.trim().eq_ignore_ascii_case("false") => {
                 Ok(Value::Bool(false))
             }
-            _ => Err(mismatch(&value)),
+            _ => Err(value),
         },
         VarType::List => match value {
             Value::Array(_) => Ok(value),
-            _ => Err(mismatch(&value)),
+            _ => Err(value),
         },
         VarType::Object => Ok(value),
-    }
-}
-
-/// `value` converted to the declared type where it converts, else kept as it is (used for
-/// answers, webhook saves and jump values, which have their own checks).
-pub(crate) fn coerce_lenient(value: Value, var_type: Option<VarType>) -> Value {
-    match coerce(value.clone(), var_type) {
-        Ok(converted) => converted,
-        Err(_) => value,
     }
 }

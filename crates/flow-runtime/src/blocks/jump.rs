@@ -4,6 +4,8 @@
 //! The built-ins `last user answer`, `last webhook success` and `last webhook failure` are the
 //! conversation's, shared by every bot; `bot` names the bot running now.
 
+use std::sync::Arc;
+
 use flow_core::flow::{BlockId, BlockKind, Jump};
 use flow_core::Project;
 use serde_json::Value;
@@ -57,7 +59,7 @@ pub(crate) fn enter(
         let value = values::render_value(template, &|name| run.variable(name));
         let value = values::coerce_lenient(value, declared_type(child, name));
         if !value.is_null() {
-            variables.insert(name.clone(), value);
+            variables.insert(name.clone(), Arc::new(value));
         }
     }
     run.turn.trace(TraceEvent::Jump {
@@ -70,7 +72,7 @@ pub(crate) fn enter(
             bot: child.id().to_owned(),
             name: name.clone(),
             old: None,
-            new: Some(run.redact(value.clone())),
+            new: Some(run.redact_shared(value.clone())),
         };
         run.turn.trace(TraceEvent::Variable(change));
     }
@@ -117,7 +119,7 @@ pub(crate) fn return_to_parent(run: &mut Run, project: &Project) -> Step {
     };
     for (child_name, parent_name) in &jump.save {
         let value = match child_variables.get(child_name) {
-            Some(value) => value.clone(),
+            Some(value) => Value::clone(value),
             // A built-in is shared, so the child's value is the conversation's.
             None => run.variable(child_name).unwrap_or(Value::Null),
         };
