@@ -22,14 +22,14 @@ pub(crate) fn offered_options(question: &Question, lookup: Lookup) -> Vec<String
                 Some(Part::Variable(variable)) => variable.resolve(lookup),
                 _ => None,
             };
-            match value {
+            match value.as_deref() {
                 Some(Value::Array(items)) => items
                     .iter()
                     .filter(|item| !item.is_null())
                     .map(value_to_text)
                     .collect(),
                 Some(Value::Null) | None => Vec::new(),
-                Some(other) => vec![value_to_text(&other)],
+                Some(other) => vec![value_to_text(other)],
             }
         }
     }
@@ -82,11 +82,22 @@ pub(crate) fn default_retry(question: &Question, options: &[String]) -> String {
     }
 }
 
+/// The option equal to `answer` ignoring case and surrounding spaces, as
+/// [`values::normalize`] compares them.
 fn find_option<'o>(options: &'o [String], answer: &str) -> Option<&'o str> {
-    let wanted = values::normalize(answer, false);
+    let answer = answer.trim();
+    let mut wanted = None;
     options
         .iter()
-        .find(|option| values::normalize(option, false) == wanted)
+        .find(|option| {
+            let option = option.trim();
+            // Lowercasing two ASCII texts is comparing them ignoring ASCII case: no copy needed.
+            if option.is_ascii() && answer.is_ascii() {
+                return option.eq_ignore_ascii_case(answer);
+            }
+            let wanted = wanted.get_or_insert_with(|| values::normalize(answer, false));
+            values::normalize(option, false) == *wanted
+        })
         .map(String::as_str)
 }
 

@@ -3,6 +3,7 @@
 //! A [`Conversation`] is plain data that serializes with serde, so a server can store it between
 //! turns. Only the executor moves it forward; everything here is bookkeeping.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -210,10 +211,15 @@ impl Conversation {
     /// A variable's value as templates and conditions see it, built-ins included; `None` when
     /// unset.
     pub fn variable(&self, name: &str) -> Option<Value> {
+        self.lookup(name).map(Cow::into_owned)
+    }
+
+    /// A variable's value as [`Conversation::variable`] gives it, borrowed where it is stored.
+    pub(crate) fn lookup(&self, name: &str) -> Option<Cow<'_, Value>> {
         match name {
-            CONVERSATION_ID => Some(Value::String(self.id.as_str().to_owned())),
-            BOT => Some(Value::String(self.bot.to_string())),
-            _ => self.shared_value(name).map(|value| Value::clone(value)),
+            CONVERSATION_ID => Some(Cow::Owned(Value::String(self.id.as_str().to_owned()))),
+            BOT => Some(Cow::Owned(Value::String(self.bot.to_string()))),
+            _ => self.shared_value(name).map(|value| Cow::Borrowed(&**value)),
         }
     }
 

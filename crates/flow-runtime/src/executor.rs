@@ -6,6 +6,7 @@
 //! sleeps and never holds a lock: a conversation is `&mut` data, so turns of different
 //! conversations run concurrently, and [`crate::Sessions`] keeps each one's turns sequential.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use flow_core::flow::{Block, BlockId, BlockKind, Flow, LAST_USER_ANSWER};
@@ -408,6 +409,11 @@ impl Run<'_> {
     /// A variable as templates see it.
     pub(crate) fn variable(&self, name: &str) -> Option<Value> {
         self.conversation.variable(name)
+    }
+
+    /// A variable as templates see it, borrowed: what a template's lookup gives.
+    pub(crate) fn lookup(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.conversation.lookup(name)
     }
 
     /// `value` with the secrets masked: the same value, shared, when there are no secrets.

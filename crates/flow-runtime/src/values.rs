@@ -3,6 +3,8 @@
 //! These rules are shared by conditions, answers and `set`, so that "10" is a number and
 //! " Yes " equals "yes" the same way everywhere.
 
+use std::borrow::Cow;
+
 use flow_core::flow::{ValueTemplate, VarType};
 use flow_core::template::{value_to_text, Part, Template};
 use flow_http::ErrorKind;
@@ -12,7 +14,7 @@ use serde_json::{Map, Number, Value};
 mod tests;
 
 /// A variable lookup, as templates take it.
-pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<Value>;
+pub(crate) use flow_core::template::Lookup;
 
 /// Renders a value template: a string that is exactly one placeholder keeps the value's type
 /// (`null` when unset), any other string renders as text.
@@ -38,7 +40,9 @@ pub(crate) fn render_value(template: &ValueTemplate, lookup: Lookup) -> Value {
 /// A template as a value: one placeholder keeps its type, anything else is text.
 pub(crate) fn render_typed(template: &Template, lookup: Lookup) -> Value {
     match template.single_placeholder() {
-        Some(Part::Variable(variable)) => variable.resolve(lookup).unwrap_or(Value::Null),
+        Some(Part::Variable(variable)) => variable
+            .resolve(lookup)
+            .map_or(Value::Null, Cow::into_owned),
         // Secrets only render inside webhook requests; flow validation keeps them out of here.
         Some(Part::Secret(_)) => Value::Null,
         _ => Value::String(template.render_text(lookup)),

@@ -56,7 +56,7 @@ pub(crate) fn enter(
     }
     let mut variables = defaults(child);
     for (name, template) in &jump.with {
-        let value = values::render_value(template, &|name| run.variable(name));
+        let value = values::render_value(template, &|name| run.lookup(name));
         let value = values::coerce_lenient(value, declared_type(child, name));
         if !value.is_null() {
             variables.insert(name.clone(), Arc::new(value));

@@ -12,7 +12,7 @@ use super::Step;
 
 /// Sends the question with its options and waits for the answer.
 pub(crate) fn ask(run: &mut Run, id: &BlockId, question: &Question) -> Step {
-    let lookup = |name: &str| run.variable(name);
+    let lookup = |name: &str| run.lookup(name);
     let text = question.text.render_text(&lookup);
     let options = answers::offered_options(question, &lookup);
     run.turn.say(id, text, options);
@@ -30,7 +30,7 @@ pub(crate) fn answer(
     question: &Question,
     text: &str,
 ) -> Step {
-    let options = answers::offered_options(question, &|name| run.variable(name));
+    let options = answers::offered_options(question, &|name| run.lookup(name));
     let judged = answers::judge(question, &options, text);
     run.turn.trace(TraceEvent::Answer {
         block: id.clone(),
@@ -53,7 +53,7 @@ pub(crate) fn answer(
     }
     run.conversation.set_invalid_answers(invalid);
     let retry = match &question.retry {
-        Some(retry) => retry.render_text(&|name| run.variable(name)),
+        Some(retry) => retry.render_text(&|name| run.lookup(name)),
         None => answers::default_retry(question, &options),
     };
     run.turn.say(id, retry, options);

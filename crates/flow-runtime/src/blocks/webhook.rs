@@ -53,7 +53,7 @@ async fn step<R: WebhookRunner>(
     webhook: &Webhook,
 ) -> Step {
     let built = {
-        let lookup = |name: &str| run.variable(name);
+        let lookup = |name: &str| run.lookup(name);
         build_request(
             id.as_str(),
             webhook,
