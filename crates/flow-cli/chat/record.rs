@@ -161,7 +161,7 @@ impl Recorder {
             }
         }
         for change in turn.trace.variable_changes() {
-            let own = change.bot == conversation.bot()
+            let own = &*change.bot == conversation.bot()
                 && !BUILT_IN_VARIABLES.contains(&change.name.as_str());
             if own && !case.changed.contains(&change.name) {
                 case.changed.push(change.name.clone());

@@ -53,8 +53,9 @@ impl From<&str> for ConversationId {
 /// Variables by name; a variable that is not here is unset (a `null` is never stored).
 ///
 /// Each value is shared: copying the map copies no value, and a turn's trace records a change
-/// by sharing the old and new values with the map instead of copying them.
-pub type Variables = IndexMap<String, Arc<Value>>;
+/// by sharing the old and new values with the map instead of copying them. Names are the
+/// flow author's, so the map hashes them with a fast hash rather than one that resists attack.
+pub type Variables = IndexMap<String, Arc<Value>, foldhash::fast::RandomState>;
 
 /// Where a conversation stands between turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -144,7 +145,7 @@ pub struct Conversation {
     variables: Arc<Variables>,
     /// `last user answer`, `last webhook success` and `last webhook failure`: shared by every bot
     /// of the conversation, so a bot that returns from a jump sees what happened meanwhile.
-    shared: Variables,
+    shared: Arc<Variables>,
     stack: Vec<Frame>,
     flow_hash: u64,
     timer: Option<PendingTimer>,
@@ -171,7 +172,7 @@ impl Conversation {
             cursor,
             status: Status::Waiting,
             variables: Arc::new(defaults(flow)),
-            shared: IndexMap::new(),
+            shared: Arc::default(),
             stack: Vec::new(),
             flow_hash: flow.content_hash(),
             timer: None,
@@ -190,6 +191,11 @@ impl Conversation {
 
     /// The id of the bot running now (the jumped-to bot during a `jump`).
     pub fn bot(&self) -> &str {
+        &self.bot
+    }
+
+    /// The id of the bot running now, shared: what the trace records.
+    pub(crate) fn bot_shared(&self) -> &Arc<str> {
         &self.bot
     }
 
@@ -295,7 +301,7 @@ impl Conversation {
     pub(crate) fn store(&mut self, name: &str, value: Option<Arc<Value>>) -> Option<Arc<Value>> {
         match name {
             CONVERSATION_ID | BOT => None,
-            _ if is_shared(name) => replace(&mut self.shared, name, value),
+            _ if is_shared(name) => replace(Arc::make_mut(&mut self.shared), name, value),
             _ => replace(Arc::make_mut(&mut self.variables), name, value),
         }
     }
@@ -333,7 +339,7 @@ impl Conversation {
     /// bots it would return to.
     pub(crate) fn reset(&mut self, flow: &Flow) {
         self.variables = Arc::new(defaults(flow));
-        self.shared.clear();
+        self.shared = Arc::default();
         self.stack.clear();
         self.invalid_answers = 0;
         self.timer = None;
@@ -374,7 +380,7 @@ impl Conversation {
 
 /// Puts `value` in `map` under `name`, or takes `name` out for `None`; the previous value.
 /// A name already there keeps its place (and its key, so nothing is allocated for it).
-fn replace<V>(map: &mut IndexMap<String, V>, name: &str, value: Option<V>) -> Option<V> {
+fn replace(map: &mut Variables, name: &str, value: Option<Arc<Value>>) -> Option<Arc<Value>> {
     match (map.get_mut(name), value) {
         (Some(slot), Some(value)) => Some(std::mem::replace(slot, value)),
         (None, Some(value)) => map.insert(name.to_owned(), value),

@@ -333,7 +333,7 @@ impl<R: WebhookRunner> Executor<R> {
             }
             blocks_run += 1;
             turn.trace(TraceEvent::Block {
-                bot: flow.id().to_owned(),
+                bot: conversation.bot_shared().clone(),
                 block: block.id.clone(),
                 kind: block.kind.name(),
             });
@@ -398,7 +398,7 @@ impl Run<'_> {
         }
         let mask = |value: Option<Arc<Value>>| value.map(|value| self.redact_shared(value));
         let change = VariableChange {
-            bot: self.conversation.bot().to_owned(),
+            bot: self.conversation.bot_shared().clone(),
             name: name.to_owned(),
             old: mask(old),
             new: mask(new),

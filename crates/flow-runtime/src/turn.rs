@@ -33,7 +33,11 @@ impl Turn {
             notices: Vec::new(),
             status,
             timer: None,
-            trace: Trace::default(),
+            // Room for a turn that runs a few blocks and stores a few variables, so that the
+            // trace is allocated once: a webhook turn of the shop bot records a dozen events.
+            trace: Trace {
+                events: Vec::with_capacity(16),
+            },
         }
     }
 
@@ -209,8 +213,8 @@ impl Trace {
 pub enum TraceEvent {
     /// A block ran.
     Block {
-        /// The bot it belongs to.
-        bot: String,
+        /// The bot it belongs to (shared with the conversation, not copied).
+        bot: Arc<str>,
         /// Its id.
         block: BlockId,
         /// Its kind key (`message`, `webhook`...).
@@ -328,8 +332,8 @@ pub enum WebhookOutcome {
 /// values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VariableChange {
-    /// The bot whose variable it is (built-ins are shared by all).
-    pub bot: String,
+    /// The bot whose variable it is (built-ins are shared by all), shared with the conversation.
+    pub bot: Arc<str>,
     /// The variable.
     pub name: String,
     /// Its value before (`None`: unset).

@@ -69,7 +69,7 @@ pub(crate) fn enter(
     });
     for (name, value) in &variables {
         let change = VariableChange {
-            bot: child.id().to_owned(),
+            bot: Arc::from(child.id()),
             name: name.clone(),
             old: None,
             new: Some(run.redact_shared(value.clone())),
