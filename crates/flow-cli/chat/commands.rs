@@ -197,7 +197,7 @@ pub(crate) fn vars(conversation: &Conversation, flow: Option<&Flow>, secrets: &S
         }
     }
     for (name, value) in conversation.variables() {
-        if declared.is_some_and(|declared| declared.contains_key(name)) {
+        if declared.is_some_and(|declared| declared.contains_key(&**name)) {
             continue;
         }
         lines.push(format!("  {name} {}", shown(Some(Value::clone(value)))));

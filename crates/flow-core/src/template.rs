@@ -116,7 +116,9 @@ impl Template {
     /// Secrets render as nothing here: they are only allowed in webhook requests, whose
     /// rendering supplies them and encodes every value for the place it lands in.
     pub fn render_text(&self, lookup: Lookup) -> String {
-        let mut text = String::new();
+        // Placeholders are about as long as short values, so the source's length saves most
+        // of the growing.
+        let mut text = String::with_capacity(self.source.len());
         for part in &self.parts {
             match part {
                 Part::Literal(literal) => text.push_str(literal),

@@ -52,10 +52,11 @@ impl From<&str> for ConversationId {
 
 /// Variables by name; a variable that is not here is unset (a `null` is never stored).
 ///
-/// Each value is shared: copying the map copies no value, and a turn's trace records a change
-/// by sharing the old and new values with the map instead of copying them. Names are the
-/// flow author's, so the map hashes them with a fast hash rather than one that resists attack.
-pub type Variables = IndexMap<String, Arc<Value>, foldhash::fast::RandomState>;
+/// Names and values are shared: copying the map copies neither, and a turn's trace records a
+/// change by sharing the name and the old and new values with the map instead of copying them.
+/// Names are the flow author's, so the map hashes them with a fast hash rather than one that
+/// resists attack.
+pub type Variables = IndexMap<Arc<str>, Arc<Value>, foldhash::fast::RandomState>;
 
 /// Where a conversation stands between turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -296,11 +297,11 @@ impl Conversation {
     }
 
     /// Stores `value` in `name` as is (`None` unsets it; the caller never passes a `null`) and
-    /// returns the previous value. `conversation id` and `bot` are read-only: storing into them
-    /// does nothing.
-    pub(crate) fn store(&mut self, name: &str, value: Option<Arc<Value>>) -> Option<Arc<Value>> {
+    /// returns the name as the variables keep it, if they do, and the previous value.
+    /// `conversation id` and `bot` are read-only: storing into them does nothing.
+    pub(crate) fn store(&mut self, name: &str, value: Option<Arc<Value>>) -> Stored {
         match name {
-            CONVERSATION_ID | BOT => None,
+            CONVERSATION_ID | BOT => (None, None),
             _ if is_shared(name) => replace(Arc::make_mut(&mut self.shared), name, value),
             _ => replace(Arc::make_mut(&mut self.variables), name, value),
         }
@@ -378,13 +379,26 @@ impl Conversation {
     }
 }
 
-/// Puts `value` in `map` under `name`, or takes `name` out for `None`; the previous value.
+/// What storing a variable gives back: its name as the map keeps it (`None` when the map does
+/// not hold it), and its previous value.
+pub(crate) type Stored = (Option<Arc<str>>, Option<Arc<Value>>);
+
+/// Puts `value` in `map` under `name`, or takes `name` out for `None`.
 /// A name already there keeps its place (and its key, so nothing is allocated for it).
-fn replace(map: &mut Variables, name: &str, value: Option<Arc<Value>>) -> Option<Arc<Value>> {
-    match (map.get_mut(name), value) {
-        (Some(slot), Some(value)) => Some(std::mem::replace(slot, value)),
-        (None, Some(value)) => map.insert(name.to_owned(), value),
-        (_, None) => map.shift_remove(name),
+fn replace(map: &mut Variables, name: &str, value: Option<Arc<Value>>) -> Stored {
+    match (map.get_full_mut(name), value) {
+        (Some((_, key, slot)), Some(value)) => {
+            (Some(key.clone()), Some(std::mem::replace(slot, value)))
+        }
+        (None, Some(value)) => {
+            let key: Arc<str> = Arc::from(name);
+            map.insert(key.clone(), value);
+            (Some(key), None)
+        }
+        (_, None) => match map.shift_remove_entry(name) {
+            Some((key, old)) => (Some(key), Some(old)),
+            None => (None, None),
+        },
     }
 }
 
@@ -403,7 +417,7 @@ pub(crate) fn defaults(flow: &Flow) -> Variables {
         .filter_map(|(name, decl)| {
             let value = decl.default.clone()?;
             let value = values::coerce_lenient(value, decl.var_type);
-            (!value.is_null()).then(|| (name.clone(), Arc::new(value)))
+            (!value.is_null()).then(|| (Arc::from(name.as_str()), Arc::new(value)))
         })
         .collect()
 }

@@ -392,14 +392,14 @@ impl Run<'_> {
     /// Stores `value` in `name` (a `null` unsets it), tracing the change.
     pub(crate) fn set_variable(&mut self, name: &str, value: Value) {
         let new = (!value.is_null()).then(|| Arc::new(value));
-        let old = self.conversation.store(name, new.clone());
+        let (key, old) = self.conversation.store(name, new.clone());
         if old == new {
             return;
         }
         let mask = |value: Option<Arc<Value>>| value.map(|value| self.redact_shared(value));
         let change = VariableChange {
             bot: self.conversation.bot_shared().clone(),
-            name: name.to_owned(),
+            name: key.unwrap_or_else(|| Arc::from(name)),
             old: mask(old),
             new: mask(new),
         };

@@ -334,8 +334,8 @@ pub enum WebhookOutcome {
 pub struct VariableChange {
     /// The bot whose variable it is (built-ins are shared by all), shared with the conversation.
     pub bot: Arc<str>,
-    /// The variable.
-    pub name: String,
+    /// The variable, its name shared with the conversation's variables.
+    pub name: Arc<str>,
     /// Its value before (`None`: unset).
     pub old: Option<Arc<Value>>,
     /// Its value after (`None`: unset).

@@ -59,7 +59,7 @@ pub(crate) fn enter(
         let value = values::render_value(template, &|name| run.lookup(name));
         let value = values::coerce_lenient(value, declared_type(child, name));
         if !value.is_null() {
-            variables.insert(name.clone(), Arc::new(value));
+            variables.insert(Arc::from(name.as_str()), Arc::new(value));
         }
     }
     run.turn.trace(TraceEvent::Jump {
@@ -118,7 +118,7 @@ pub(crate) fn return_to_parent(run: &mut Run, project: &Project) -> Step {
         return Step::Goto(parent.start().clone());
     };
     for (child_name, parent_name) in &jump.save {
-        let value = match child_variables.get(child_name) {
+        let value = match child_variables.get(child_name.as_str()) {
             Some(value) => Value::clone(value),
             // A built-in is shared, so the child's value is the conversation's.
             None => run.variable(child_name).unwrap_or(Value::Null),

@@ -61,7 +61,7 @@ fn built_ins_are_shared_across_bots_and_the_ids_are_read_only() {
 #[test]
 fn storing_null_unsets_a_variable() {
     let mut conversation = conversation();
-    assert_eq!(conversation.store("count", None), shared(json!(3)));
+    assert_eq!(conversation.store("count", None).1, shared(json!(3)));
     assert_eq!(conversation.variable("count"), None);
     assert!(!conversation.variables().contains_key("count"));
 }
@@ -90,7 +90,7 @@ fn a_copy_shares_its_values_until_a_variable_changes() {
     assert!(Arc::ptr_eq(&body(&conversation), &body(&copy)));
     assert!(Arc::ptr_eq(&conversation.variables, &copy.variables));
 
-    assert_eq!(copy.store("count", shared(json!(4))), shared(json!(3)));
+    assert_eq!(copy.store("count", shared(json!(4))).1, shared(json!(3)));
     assert!(!Arc::ptr_eq(&conversation.variables, &copy.variables));
     assert_eq!(conversation.variable("count"), Some(json!(3)));
     assert_eq!(copy.variable("count"), Some(json!(4)));

@@ -476,7 +476,7 @@ async fn the_trace_lists_blocks_webhooks_and_variable_changes() {
     let changed: Vec<&str> = turn
         .trace
         .variable_changes()
-        .map(|change| change.name.as_str())
+        .map(|change| &*change.name)
         .collect();
     assert_eq!(
         changed,
