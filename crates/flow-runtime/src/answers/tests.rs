@@ -19,7 +19,10 @@ fn question(keys: &str) -> Question {
 }
 
 fn answer(question: &Question, options: &[&str], text: &str) -> Option<Value> {
-    let options: Vec<String> = options.iter().map(|option| option.to_string()).collect();
+    let options: Vec<Cow<str>> = options
+        .iter()
+        .map(|option| Cow::Borrowed(*option))
+        .collect();
     judge(question, &options, text)
 }
 

@@ -137,7 +137,7 @@ async fn step<R: WebhookRunner>(
         outcome,
         duration,
     };
-    run.turn.trace(TraceEvent::Webhook(trace));
+    run.turn.trace(TraceEvent::Webhook(Box::new(trace)));
     Step::Goto(next)
 }
 

@@ -502,3 +502,9 @@ async fn a_request_that_cannot_be_built_fails_the_step_and_nothing_is_sent() {
     assert_eq!(chat.var("crm failure")["type"], json!("BadRequest"));
     assert!(executor.runner().requests().is_empty());
 }
+
+#[test]
+fn trace_events_stay_small_enough_for_a_turn_to_allocate_its_trace_once() {
+    // Turn::new reserves 16 events; 1 KiB in all keeps that one allocation a cheap one.
+    assert!(std::mem::size_of::<crate::turn::TraceEvent>() <= 64);
+}
