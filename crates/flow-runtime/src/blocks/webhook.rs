@@ -91,10 +91,11 @@ async fn step<R: WebhookRunner>(
         Ok((status, body, saves)) => {
             span.record("status", status);
             span.record("outcome", "success");
-            let saved = saves.iter().map(|(name, _)| name.clone()).collect();
+            let mut saved = Vec::with_capacity(saves.len());
             for (name, value) in saves {
                 let value = values::coerce_lenient(value, declared_type(flow, &name));
                 run.set_variable(&name, value);
+                saved.push(name);
             }
             run.set_variable(LAST_WEBHOOK_SUCCESS, body);
             run.set_variable(webhook.failure_variable(), Value::Null);
