@@ -1,5 +1,7 @@
 //! The simulator's commands (`/vars`, `/trace`, `/goto`...), and reading variable values.
 
+use std::sync::Arc;
+
 use anyhow::{anyhow, bail, Result};
 use flow_core::flow::{BlockId, Flow, VarType, BUILT_IN_VARIABLES};
 use flow_http::Secrets;
@@ -195,10 +197,10 @@ pub(crate) fn vars(conversation: &Conversation, flow: Option<&Flow>, secrets: &S
         }
     }
     for (name, value) in conversation.variables() {
-        if declared.is_some_and(|declared| declared.contains_key(name)) {
+        if declared.is_some_and(|declared| declared.contains_key(&**name)) {
             continue;
         }
-        lines.push(format!("  {name} {}", shown(Some(value.clone()))));
+        lines.push(format!("  {name} {}", shown(Some(Value::clone(value)))));
     }
     for name in BUILT_IN_VARIABLES {
         lines.push(format!("  {name} {}", shown(conversation.variable(name))));
@@ -219,9 +221,9 @@ pub(crate) fn trace(trace: &Trace) -> String {
 }
 
 fn trace_line(event: &TraceEvent) -> String {
-    let value = |value: &Option<Value>| {
+    let value = |value: &Option<Arc<Value>>| {
         value
-            .as_ref()
+            .as_deref()
             .map_or("(unset)".to_owned(), |value| short_json(value, 80))
     };
     match event {

@@ -377,7 +377,7 @@ impl Session {
             .conversation
             .variables()
             .iter()
-            .map(|(name, value)| (name.clone(), value.clone()))
+            .map(|(name, value)| (name.to_string(), Value::clone(value)))
             .collect();
         self.console
             .screen

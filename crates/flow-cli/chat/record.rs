@@ -161,10 +161,10 @@ impl Recorder {
             }
         }
         for change in turn.trace.variable_changes() {
-            let own = change.bot == conversation.bot()
-                && !BUILT_IN_VARIABLES.contains(&change.name.as_str());
-            if own && !case.changed.contains(&change.name) {
-                case.changed.push(change.name.clone());
+            let own =
+                &*change.bot == conversation.bot() && !BUILT_IN_VARIABLES.contains(&&*change.name);
+            if own && !case.changed.iter().any(|name| **name == *change.name) {
+                case.changed.push(change.name.to_string());
             }
         }
     }
@@ -214,7 +214,7 @@ impl Recorder {
             .changed
             .into_iter()
             .filter_map(|name| {
-                let value = conversation.variables().get(&name)?;
+                let value = conversation.variables().get(name.as_str())?;
                 Some((name.into(), yaml(&self.secrets.redact_json(value))))
             })
             .collect();

@@ -5,6 +5,7 @@
 //! Rendering is pure: the caller passes a lookup for variables, and this module turns values
 //! into text by the rules of [`value_to_text`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -19,7 +20,12 @@ mod text;
 mod tests;
 
 pub(crate) use parse::find_doubled;
-pub use text::value_to_text;
+pub use text::{push_value_text, value_to_text};
+
+/// How rendering finds a variable's value by name: `None` when it is unset. The value is
+/// borrowed where the caller keeps it, so looking up a long list copies nothing; a value made
+/// for the occasion comes owned.
+pub type Lookup<'l, 'v> = &'l dyn Fn(&str) -> Option<Cow<'v, Value>>;
 
 /// A parsed template: its source text and the parts it is made of.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,14 +116,16 @@ impl Template {
     ///
     /// Secrets render as nothing here: they are only allowed in webhook requests, whose
     /// rendering supplies them and encodes every value for the place it lands in.
-    pub fn render_text(&self, lookup: &dyn Fn(&str) -> Option<Value>) -> String {
-        let mut text = String::new();
+    pub fn render_text(&self, lookup: Lookup) -> String {
+        // Placeholders are about as long as short values, so the source's length saves most
+        // of the growing.
+        let mut text = String::with_capacity(self.source.len());
         for part in &self.parts {
             match part {
                 Part::Literal(literal) => text.push_str(literal),
                 Part::Variable(variable) => {
                     if let Some(value) = variable.resolve(lookup) {
-                        text.push_str(&value_to_text(&value));
+                        push_value_text(&mut text, &value);
                     }
                 }
                 Part::Secret(_) => {}
@@ -144,11 +152,11 @@ impl fmt::Display for Template {
 impl VariableRef {
     /// The variable's value, then the part its path names; `None` when the variable is unset
     /// or the path does not match (a template treats both as unset).
-    pub fn resolve(&self, lookup: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {
+    pub fn resolve<'v>(&self, lookup: Lookup<'_, 'v>) -> Option<Cow<'v, Value>> {
         let value = lookup(&self.name)?;
         match &self.path {
             None => Some(value),
-            Some(path) => path.evaluate(&value).ok(),
+            Some(path) => path.evaluate(&value).ok().map(Cow::Owned),
         }
     }
 }

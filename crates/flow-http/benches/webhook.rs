@@ -11,6 +11,7 @@
 
 #![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented functions.
 
+use std::borrow::Cow;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -95,7 +96,7 @@ fn json_text_of_len(len: usize) -> String {
 fn render(c: &mut Criterion) {
     let (webhook, settings) = order_webhook();
     let variables = order_variables();
-    let lookup = |name: &str| variables.get(name).cloned();
+    let lookup = |name: &str| variables.get(name).map(Cow::Borrowed);
     let mut secrets = Secrets::new();
     secrets.insert("SHOP_TOKEN", "tok-0123456789abcdef0123456789abcdef");
     let request = build_request("order", &webhook, &settings, &lookup, &secrets).unwrap();

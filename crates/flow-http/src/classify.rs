@@ -40,7 +40,13 @@ pub fn classify(
     if payload.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(payload).map_err(|syntax| {
+    // Checking the whole body as UTF-8 at once is cheaper than checking each string as it is
+    // read; a body that is not UTF-8 is read as bytes, so that its error says where it fails.
+    let parsed = match std::str::from_utf8(payload) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(payload),
+    };
+    parsed.map_err(|syntax| {
         let message = match content_type(headers) {
             Some(kind) if is_json_type(kind) => {
                 format!("response says it is {kind} but is not valid JSON ({syntax})")

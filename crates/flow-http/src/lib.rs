@@ -9,6 +9,7 @@
 //! [`suggest_paths`] lists the paths an author can pick in a response.
 //!
 //! ```no_run
+//! use std::borrow::Cow;
 //! use std::sync::Arc;
 //! use flow_core::flow::BlockKind;
 //! use flow_http::{build_request, extract, Client, ClientConfig, Secrets};
@@ -32,7 +33,7 @@
 //! let BlockKind::Webhook(webhook) = &flow.block("fetch").unwrap().kind else { unreachable!() };
 //! let secrets = Arc::new(Secrets::load(None)?);
 //! let client = Client::new(ClientConfig::for_version("1.2.0"))?.with_secrets(secrets.clone());
-//! let variables = |name: &str| (name == "name").then(|| json!("Jérôme"));
+//! let variables = |name: &str| (name == "name").then(|| Cow::Owned(json!("Jérôme")));
 //! let outcome = match build_request("fetch", webhook, &flow.settings().webhook, &variables, &secrets) {
 //!     Ok(request) => match client.send(&request).await {
 //!         Ok(response) => extract(&webhook.save, &response.body, &|name: &str| {

@@ -5,6 +5,7 @@
 //! each test can check that hostile values arrived as data (one path segment, one query value,
 //! one JSON string) and never as structure.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, RawQuery};
@@ -163,7 +164,7 @@ async fn run_step(
     let secrets = secrets();
     let mut variables = variables;
     variables["api base"] = json!(base);
-    let lookup = |name: &str| variables.get(name).cloned();
+    let lookup = |name: &str| variables.get(name).map(Cow::Borrowed);
     let request = build_request(id, webhook, &flow.settings().webhook, &lookup, &secrets)?;
     let client = Client::new(ClientConfig::for_version("9.9.9"))
         .unwrap()

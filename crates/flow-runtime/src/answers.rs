@@ -1,5 +1,7 @@
 //! Whether a user's message answers a `question`, and the value it stores.
 
+use std::borrow::{Borrow, Cow};
+
 use flow_core::flow::{Expect, Options, Question};
 use flow_core::template::{value_to_text, Part};
 use serde_json::Value;
@@ -10,28 +12,45 @@ use crate::values::{self, Lookup};
 mod tests;
 
 /// The options a question offers now: its written list rendered, or the list variable's items.
-pub(crate) fn offered_options(question: &Question, lookup: Lookup) -> Vec<String> {
+/// A text item of a stored list is borrowed, so judging an answer against a long list copies
+/// nothing.
+pub(crate) fn offered_options<'v>(
+    question: &Question,
+    lookup: Lookup<'_, 'v>,
+) -> Vec<Cow<'v, str>> {
     match &question.options {
         None => Vec::new(),
         Some(Options::List(templates)) => templates
             .iter()
-            .map(|template| template.render_text(lookup))
+            .map(|template| Cow::Owned(template.render_text(lookup)))
             .collect(),
         Some(Options::Variable(template)) => {
             let value = match template.single_placeholder() {
                 Some(Part::Variable(variable)) => variable.resolve(lookup),
                 _ => None,
             };
+            let listed = |item: &&Value| !item.is_null();
             match value {
-                Some(Value::Array(items)) => items
+                Some(Cow::Borrowed(Value::Array(items))) => {
+                    items.iter().filter(listed).map(item_text).collect()
+                }
+                Some(Cow::Owned(Value::Array(items))) => items
                     .iter()
-                    .filter(|item| !item.is_null())
-                    .map(value_to_text)
+                    .filter(listed)
+                    .map(|item| Cow::Owned(value_to_text(item)))
                     .collect(),
-                Some(Value::Null) | None => Vec::new(),
-                Some(other) => vec![value_to_text(&other)],
+                Some(Cow::Borrowed(Value::Null) | Cow::Owned(Value::Null)) | None => Vec::new(),
+                Some(other) => vec![Cow::Owned(value_to_text(&other))],
             }
         }
+    }
+}
+
+/// An item's text as an option: a text borrowed as it is, anything else as templates write it.
+fn item_text(item: &Value) -> Cow<'_, str> {
+    match item {
+        Value::String(text) => Cow::Borrowed(text),
+        other => Cow::Owned(value_to_text(other)),
     }
 }
 
@@ -45,7 +64,7 @@ pub(crate) fn offered_options(question: &Question, lookup: Lookup) -> Vec<String
 ///   user.
 /// - Otherwise the answer, trimmed, must be what `expect` asks for; `expect: number` stores a
 ///   number.
-pub(crate) fn judge(question: &Question, options: &[String], answer: &str) -> Option<Value> {
+pub(crate) fn judge(question: &Question, options: &[Cow<str>], answer: &str) -> Option<Value> {
     let answer = answer.trim();
     if answer.is_empty() {
         return None;
@@ -67,7 +86,7 @@ pub(crate) fn judge(question: &Question, options: &[String], answer: &str) -> Op
 }
 
 /// The line sent after an invalid answer when the question has no `retry`.
-pub(crate) fn default_retry(question: &Question, options: &[String]) -> String {
+pub(crate) fn default_retry<S: Borrow<str>>(question: &Question, options: &[S]) -> String {
     match &question.expect {
         Expect::Option => format!("Please pick one of: {}.", options.join(", ")),
         Expect::Text => "Please write an answer.".to_owned(),
@@ -82,17 +101,28 @@ pub(crate) fn default_retry(question: &Question, options: &[String]) -> String {
     }
 }
 
-fn find_option<'o>(options: &'o [String], answer: &str) -> Option<&'o str> {
-    let wanted = values::normalize(answer, false);
+/// The option equal to `answer` ignoring case and surrounding spaces, as
+/// [`values::normalize`] compares them.
+fn find_option<'o>(options: &'o [Cow<str>], answer: &str) -> Option<&'o str> {
+    let answer = answer.trim();
+    let mut wanted = None;
     options
         .iter()
-        .find(|option| values::normalize(option, false) == wanted)
-        .map(String::as_str)
+        .find(|option| {
+            let option = option.trim();
+            // Lowercasing two ASCII texts is comparing them ignoring ASCII case: no copy needed.
+            if option.is_ascii() && answer.is_ascii() {
+                return option.eq_ignore_ascii_case(answer);
+            }
+            let wanted = wanted.get_or_insert_with(|| values::normalize(answer, false));
+            values::normalize(option, false) == *wanted
+        })
+        .map(|option| &**option)
 }
 
-fn option_by_number<'o>(options: &'o [String], answer: &str) -> Option<&'o str> {
+fn option_by_number<'o>(options: &'o [Cow<str>], answer: &str) -> Option<&'o str> {
     let number: usize = answer.parse().ok()?;
-    options.get(number.checked_sub(1)?).map(String::as_str)
+    options.get(number.checked_sub(1)?).map(|option| &**option)
 }
 
 /// A plausible email address: one `@`, something before it, a dotted domain after it, and no

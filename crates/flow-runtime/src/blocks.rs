@@ -28,7 +28,7 @@ pub(crate) enum Step {
 }
 
 pub(crate) fn message(run: &mut Run, id: &BlockId, message: &Message) -> Step {
-    let text = message.text.render_text(&|name| run.variable(name));
+    let text = message.text.render_text(&|name| run.lookup(name));
     run.turn.say(id, text, Vec::new());
     Step::Goto(message.next.clone())
 }
@@ -64,7 +64,7 @@ pub(crate) fn wait_answer(
 }
 
 pub(crate) fn choice(run: &mut Run, id: &BlockId, choice: &Choice) -> Step {
-    let lookup = |name: &str| run.variable(name);
+    let lookup = |name: &str| run.lookup(name);
     let taken = choice
         .branches
         .iter()
@@ -88,7 +88,7 @@ pub(crate) fn sleep(run: &mut Run, sleep: &Sleep) -> Step {
 }
 
 pub(crate) fn event(run: &mut Run, id: &BlockId, event: &EventBlock) -> Step {
-    let lookup = |name: &str| run.variable(name);
+    let lookup = |name: &str| run.lookup(name);
     let name = event.name.render_text(&lookup);
     let data = event
         .data
@@ -105,7 +105,7 @@ pub(crate) fn event(run: &mut Run, id: &BlockId, event: &EventBlock) -> Step {
 
 pub(crate) fn handoff(run: &mut Run, id: &BlockId, handoff: &Handoff) -> Step {
     if let Some(message) = &handoff.message {
-        let text = message.render_text(&|name| run.variable(name));
+        let text = message.render_text(&|name| run.lookup(name));
         run.turn.say(id, text, Vec::new());
     }
     run.turn.outputs.push(Output::Handoff(crate::turn::Handoff {
@@ -120,7 +120,7 @@ pub(crate) fn handoff(run: &mut Run, id: &BlockId, handoff: &Handoff) -> Step {
 /// (resetting its variables for a restart).
 pub(crate) fn end(run: &mut Run, project: &Project, flow: &Flow, id: &BlockId, end: &End) -> Step {
     if let Some(message) = &end.message {
-        let text = message.render_text(&|name| run.variable(name));
+        let text = message.render_text(&|name| run.lookup(name));
         run.turn.say(id, text, Vec::new());
     }
     if !run.conversation.stack().is_empty() {

@@ -6,6 +6,8 @@
 //! - when both sides read as numbers they compare as numbers (`"10"` is greater than `9`);
 //! - `contains` looks for a substring in a text and for an item in a list.
 
+use std::borrow::Cow;
+
 use flow_core::flow::{Condition, IsCheck, Operator, Subject, ValueTemplate};
 use flow_core::template::value_to_text;
 use regex::{Regex, RegexBuilder};
@@ -26,7 +28,7 @@ pub(crate) fn holds(condition: &Condition, lookup: Lookup) -> bool {
         Condition::All(conditions) => conditions.iter().all(|c| holds(c, lookup)),
         Condition::Any(conditions) => conditions.iter().any(|c| holds(c, lookup)),
         Condition::Not(condition) => !holds(condition, lookup),
-        Condition::Is { subject, check } => is(*check, subject_value(subject, lookup).as_ref()),
+        Condition::Is { subject, check } => is(*check, subject_value(subject, lookup).as_deref()),
         Condition::Compare {
             subject,
             operator,
@@ -34,7 +36,7 @@ pub(crate) fn holds(condition: &Condition, lookup: Lookup) -> bool {
             case_sensitive,
             regex,
         } => {
-            let subject = subject_value(subject, lookup).unwrap_or(Value::Null);
+            let subject = subject_value(subject, lookup).unwrap_or(Cow::Owned(Value::Null));
             let comparison = Comparison {
                 operand: values::render_value(value, lookup),
                 case_sensitive: *case_sensitive,
@@ -45,11 +47,11 @@ pub(crate) fn holds(condition: &Condition, lookup: Lookup) -> bool {
 }
 
 /// The subject's value; a path that does not match counts as unset.
-fn subject_value(subject: &Subject, lookup: Lookup) -> Option<Value> {
+fn subject_value<'v>(subject: &Subject, lookup: Lookup<'_, 'v>) -> Option<Cow<'v, Value>> {
     let value = lookup(&subject.variable)?;
     let value = match &subject.path {
         None => value,
-        Some(path) => path.evaluate(&value).ok()?,
+        Some(path) => Cow::Owned(path.evaluate(&value).ok()?),
     };
     (!value.is_null()).then_some(value)
 }

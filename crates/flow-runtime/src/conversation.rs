@@ -3,6 +3,7 @@
 //! A [`Conversation`] is plain data that serializes with serde, so a server can store it between
 //! turns. Only the executor moves it forward; everything here is bookkeeping.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,7 +51,12 @@ impl From<&str> for ConversationId {
 }
 
 /// Variables by name; a variable that is not here is unset (a `null` is never stored).
-pub type Variables = IndexMap<String, Value>;
+///
+/// Names and values are shared: copying the map copies neither, and a turn's trace records a
+/// change by sharing the name and the old and new values with the map instead of copying them.
+/// Names are the flow author's, so the map hashes them with a fast hash rather than one that
+/// resists attack.
+pub type Variables = IndexMap<Arc<str>, Arc<Value>, foldhash::fast::RandomState>;
 
 /// Where a conversation stands between turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -128,8 +134,8 @@ pub struct Frame {
 /// One conversation: its bot, its position, its variables and the bots it will return to.
 ///
 /// A store copies a conversation at every load and save, so the parts that can be large are
-/// shared between copies, not copied: the variables are copied on the first change of a turn
-/// ([`Arc::make_mut`]), and each built-in value (a whole webhook body, for one) is never copied.
+/// shared between copies, not copied: the map of variables is copied on the first change of a
+/// turn ([`Arc::make_mut`]), and no value (a whole webhook body, for one) is ever copied.
 /// Serialized, they read as plain maps of values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
@@ -140,7 +146,7 @@ pub struct Conversation {
     variables: Arc<Variables>,
     /// `last user answer`, `last webhook success` and `last webhook failure`: shared by every bot
     /// of the conversation, so a bot that returns from a jump sees what happened meanwhile.
-    shared: IndexMap<String, Arc<Value>>,
+    shared: Arc<Variables>,
     stack: Vec<Frame>,
     flow_hash: u64,
     timer: Option<PendingTimer>,
@@ -167,7 +173,7 @@ impl Conversation {
             cursor,
             status: Status::Waiting,
             variables: Arc::new(defaults(flow)),
-            shared: IndexMap::new(),
+            shared: Arc::default(),
             stack: Vec::new(),
             flow_hash: flow.content_hash(),
             timer: None,
@@ -189,6 +195,11 @@ impl Conversation {
         &self.bot
     }
 
+    /// The id of the bot running now, shared: what the trace records.
+    pub(crate) fn bot_shared(&self) -> &Arc<str> {
+        &self.bot
+    }
+
     /// The block the conversation is at: the one it waits at between turns.
     pub fn cursor(&self) -> &BlockId {
         &self.cursor
@@ -207,11 +218,24 @@ impl Conversation {
     /// A variable's value as templates and conditions see it, built-ins included; `None` when
     /// unset.
     pub fn variable(&self, name: &str) -> Option<Value> {
+        self.lookup(name).map(Cow::into_owned)
+    }
+
+    /// A variable's value as [`Conversation::variable`] gives it, borrowed where it is stored.
+    pub(crate) fn lookup(&self, name: &str) -> Option<Cow<'_, Value>> {
         match name {
-            CONVERSATION_ID => Some(Value::String(self.id.as_str().to_owned())),
-            BOT => Some(Value::String(self.bot.to_string())),
-            _ if is_shared(name) => self.shared.get(name).map(|value| Value::clone(value)),
-            _ => self.variables.get(name).cloned(),
+            CONVERSATION_ID => Some(Cow::Owned(Value::String(self.id.as_str().to_owned()))),
+            BOT => Some(Cow::Owned(Value::String(self.bot.to_string()))),
+            _ => self.shared_value(name).map(|value| Cow::Borrowed(&**value)),
+        }
+    }
+
+    /// A variable's value, shared; `None` when unset, and for `conversation id` and `bot`, which
+    /// are not stored.
+    pub(crate) fn shared_value(&self, name: &str) -> Option<&Arc<Value>> {
+        match is_shared(name) {
+            true => self.shared.get(name),
+            false => self.variables.get(name),
         }
     }
 
@@ -253,7 +277,7 @@ impl Conversation {
     /// Gives `name` a value as the bot would: a preset before the conversation starts (tests,
     /// the simulator). `conversation id` and `bot` cannot be set and are ignored.
     pub fn preset(&mut self, name: &str, value: Value) {
-        self.store(name, value);
+        self.store(name, (!value.is_null()).then(|| Arc::new(value)));
     }
 
     pub(crate) fn set_cursor(&mut self, cursor: BlockId) {
@@ -272,19 +296,14 @@ impl Conversation {
         self.turns += 1;
     }
 
-    /// Stores `value` in `name` as is (a `null` unsets it) and returns the previous value.
+    /// Stores `value` in `name` as is (`None` unsets it; the caller never passes a `null`) and
+    /// returns the name as the variables keep it, if they do, and the previous value.
     /// `conversation id` and `bot` are read-only: storing into them does nothing.
-    pub(crate) fn store(&mut self, name: &str, value: Value) -> Option<Value> {
+    pub(crate) fn store(&mut self, name: &str, value: Option<Arc<Value>>) -> Stored {
         match name {
-            CONVERSATION_ID | BOT => None,
-            _ if is_shared(name) => {
-                let value = (!value.is_null()).then(|| Arc::new(value));
-                replace(&mut self.shared, name, value).map(Arc::unwrap_or_clone)
-            }
-            _ => {
-                let value = (!value.is_null()).then_some(value);
-                replace(Arc::make_mut(&mut self.variables), name, value)
-            }
+            CONVERSATION_ID | BOT => (None, None),
+            _ if is_shared(name) => replace(Arc::make_mut(&mut self.shared), name, value),
+            _ => replace(Arc::make_mut(&mut self.variables), name, value),
         }
     }
 
@@ -321,7 +340,7 @@ impl Conversation {
     /// bots it would return to.
     pub(crate) fn reset(&mut self, flow: &Flow) {
         self.variables = Arc::new(defaults(flow));
-        self.shared.clear();
+        self.shared = Arc::default();
         self.stack.clear();
         self.invalid_answers = 0;
         self.timer = None;
@@ -360,13 +379,26 @@ impl Conversation {
     }
 }
 
-/// Puts `value` in `map` under `name`, or takes `name` out for `None`; the previous value.
+/// What storing a variable gives back: its name as the map keeps it (`None` when the map does
+/// not hold it), and its previous value.
+pub(crate) type Stored = (Option<Arc<str>>, Option<Arc<Value>>);
+
+/// Puts `value` in `map` under `name`, or takes `name` out for `None`.
 /// A name already there keeps its place (and its key, so nothing is allocated for it).
-fn replace<V>(map: &mut IndexMap<String, V>, name: &str, value: Option<V>) -> Option<V> {
-    match (map.get_mut(name), value) {
-        (Some(slot), Some(value)) => Some(std::mem::replace(slot, value)),
-        (None, Some(value)) => map.insert(name.to_owned(), value),
-        (_, None) => map.shift_remove(name),
+fn replace(map: &mut Variables, name: &str, value: Option<Arc<Value>>) -> Stored {
+    match (map.get_full_mut(name), value) {
+        (Some((_, key, slot)), Some(value)) => {
+            (Some(key.clone()), Some(std::mem::replace(slot, value)))
+        }
+        (None, Some(value)) => {
+            let key: Arc<str> = Arc::from(name);
+            map.insert(key.clone(), value);
+            (Some(key), None)
+        }
+        (_, None) => match map.shift_remove_entry(name) {
+            Some((key, old)) => (Some(key), Some(old)),
+            None => (None, None),
+        },
     }
 }
 
@@ -385,7 +417,7 @@ pub(crate) fn defaults(flow: &Flow) -> Variables {
         .filter_map(|(name, decl)| {
             let value = decl.default.clone()?;
             let value = values::coerce_lenient(value, decl.var_type);
-            (!value.is_null()).then(|| (name.clone(), value))
+            (!value.is_null()).then(|| (Arc::from(name.as_str()), Arc::new(value)))
         })
         .collect()
 }

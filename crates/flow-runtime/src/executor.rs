@@ -6,6 +6,7 @@
 //! sleeps and never holds a lock: a conversation is `&mut` data, so turns of different
 //! conversations run concurrently, and [`crate::Sessions`] keeps each one's turns sequential.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use flow_core::flow::{Block, BlockId, BlockKind, Flow, LAST_USER_ANSWER};
@@ -332,7 +333,7 @@ impl<R: WebhookRunner> Executor<R> {
             }
             blocks_run += 1;
             turn.trace(TraceEvent::Block {
-                bot: flow.id().to_owned(),
+                bot: conversation.bot_shared().clone(),
                 block: block.id.clone(),
                 kind: block.kind.name(),
             });
@@ -390,15 +391,15 @@ pub(crate) struct Run<'a> {
 impl Run<'_> {
     /// Stores `value` in `name` (a `null` unsets it), tracing the change.
     pub(crate) fn set_variable(&mut self, name: &str, value: Value) {
-        let new = (!value.is_null()).then(|| value.clone());
-        let old = self.conversation.store(name, value);
+        let new = (!value.is_null()).then(|| Arc::new(value));
+        let (key, old) = self.conversation.store(name, new.clone());
         if old == new {
             return;
         }
-        let mask = |value: Option<Value>| value.map(|value| self.redact(value));
+        let mask = |value: Option<Arc<Value>>| value.map(|value| self.redact_shared(value));
         let change = VariableChange {
-            bot: self.conversation.bot().to_owned(),
-            name: name.to_owned(),
+            bot: self.conversation.bot_shared().clone(),
+            name: key.unwrap_or_else(|| Arc::from(name)),
             old: mask(old),
             new: mask(new),
         };
@@ -410,12 +411,17 @@ impl Run<'_> {
         self.conversation.variable(name)
     }
 
-    /// `value` with the secrets masked.
-    pub(crate) fn redact(&self, value: Value) -> Value {
+    /// A variable as templates see it, borrowed: what a template's lookup gives.
+    pub(crate) fn lookup(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.conversation.lookup(name)
+    }
+
+    /// `value` with the secrets masked: the same value, shared, when there are no secrets.
+    pub(crate) fn redact_shared(&self, value: Arc<Value>) -> Arc<Value> {
         if self.secrets.is_empty() {
             value
         } else {
-            self.secrets.redact_json(&value)
+            Arc::new(self.secrets.redact_json(&value))
         }
     }
 }

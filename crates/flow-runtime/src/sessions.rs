@@ -37,12 +37,15 @@ pub enum SessionError {
     Store(#[from] StoreError),
 }
 
+/// Each conversation's turn lock by id, hashed with a fast hash seeded at random per map.
+type Locks = HashMap<ConversationId, Arc<AsyncMutex<()>>, foldhash::fast::RandomState>;
+
 /// Runs turns of stored conversations, one at a time per conversation.
 #[derive(Debug)]
 pub struct Sessions<R, S> {
     executor: Arc<Executor<R>>,
     store: S,
-    locks: Mutex<HashMap<ConversationId, Arc<AsyncMutex<()>>>>,
+    locks: Mutex<Locks>,
 }
 
 impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
@@ -51,7 +54,7 @@ impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
         Sessions {
             executor,
             store,
-            locks: Mutex::new(HashMap::new()),
+            locks: Mutex::default(),
         }
     }
 
@@ -146,21 +149,19 @@ impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
         turnstile
     }
 
-    fn locks(&self) -> MutexGuard<'_, HashMap<ConversationId, Arc<AsyncMutex<()>>>> {
+    fn locks(&self) -> MutexGuard<'_, Locks> {
         lock_map(&self.locks)
     }
 }
 
 /// A map of locks stays sound through a panic: entries are only added and removed whole.
-fn lock_map(
-    locks: &Mutex<HashMap<ConversationId, Arc<AsyncMutex<()>>>>,
-) -> MutexGuard<'_, HashMap<ConversationId, Arc<AsyncMutex<()>>>> {
+fn lock_map(locks: &Mutex<Locks>) -> MutexGuard<'_, Locks> {
     locks.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Holds one conversation's turn lock.
 struct Turnstile<'s> {
-    locks: &'s Mutex<HashMap<ConversationId, Arc<AsyncMutex<()>>>>,
+    locks: &'s Mutex<Locks>,
     id: ConversationId,
     lock: Option<Arc<AsyncMutex<()>>>,
     guard: Option<OwnedMutexGuard<()>>,

@@ -54,10 +54,13 @@ pub trait ConversationStore: Send + Sync {
     fn delete(&self, id: &ConversationId) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// The conversations by id, hashed with a fast hash seeded at random per map.
+type Conversations = HashMap<ConversationId, Conversation, foldhash::fast::RandomState>;
+
 /// Conversations in memory, for the simulator, tests, and a server that needs no persistence.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    conversations: Mutex<HashMap<ConversationId, Conversation>>,
+    conversations: Mutex<Conversations>,
 }
 
 impl MemoryStore {
@@ -76,7 +79,7 @@ impl MemoryStore {
         self.map().is_empty()
     }
 
-    fn map(&self) -> MutexGuard<'_, HashMap<ConversationId, Conversation>> {
+    fn map(&self) -> MutexGuard<'_, Conversations> {
         // Every write replaces a whole conversation, so a panic elsewhere cannot leave one half
         // written: the map is still sound.
         self.conversations

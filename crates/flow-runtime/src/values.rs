@@ -3,6 +3,8 @@
 //! These rules are shared by conditions, answers and `set`, so that "10" is a number and
 //! " Yes " equals "yes" the same way everywhere.
 
+use std::borrow::Cow;
+
 use flow_core::flow::{ValueTemplate, VarType};
 use flow_core::template::{value_to_text, Part, Template};
 use flow_http::ErrorKind;
@@ -12,7 +14,7 @@ use serde_json::{Map, Number, Value};
 mod tests;
 
 /// A variable lookup, as templates take it.
-pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<Value>;
+pub(crate) use flow_core::template::Lookup;
 
 /// Renders a value template: a string that is exactly one placeholder keeps the value's type
 /// (`null` when unset), any other string renders as text.
@@ -38,7 +40,9 @@ pub(crate) fn render_value(template: &ValueTemplate, lookup: Lookup) -> Value {
 /// A template as a value: one placeholder keeps its type, anything else is text.
 pub(crate) fn render_typed(template: &Template, lookup: Lookup) -> Value {
     match template.single_placeholder() {
-        Some(Part::Variable(variable)) => variable.resolve(lookup).unwrap_or(Value::Null),
+        Some(Part::Variable(variable)) => variable
+            .resolve(lookup)
+            .map_or(Value::Null, Cow::into_owned),
         // Secrets only render inside webhook requests; flow validation keeps them out of here.
         Some(Part::Secret(_)) => Value::Null,
         _ => Value::String(template.render_text(lookup)),
@@ -164,16 +168,27 @@ pub(crate) fn kind_name(value: &Value) -> &'static str {
 ///
 /// `null` always fits: it unsets the variable.
 pub(crate) fn coerce(value: Value, var_type: Option<VarType>) -> Result<Value, TypeMismatch> {
+    convert(value, var_type).map_err(|value| TypeMismatch {
+        expected: var_type.unwrap_or(VarType::Object),
+        found: kind_name(&value),
+    })
+}
+
+/// `value` converted to the declared type where it converts, else kept as it is (used for
+/// answers, webhook saves and jump values, which have their own checks).
+pub(crate) fn coerce_lenient(value: Value, var_type: Option<VarType>) -> Value {
+    convert(value, var_type).unwrap_or_else(|value| value)
+}
+
+/// The conversion of [`coerce`]; a value that does not fit comes back as the error, unchanged,
+/// so that nothing is copied to keep it.
+fn convert(value: Value, var_type: Option<VarType>) -> Result<Value, Value> {
     let Some(var_type) = var_type else {
         return Ok(value);
     };
     if value.is_null() {
         return Ok(value);
     }
-    let mismatch = |value: &Value| TypeMismatch {
-        expected: var_type,
-        found: kind_name(value),
-    };
     match var_type {
         VarType::Text => Ok(match value {
             Value::Object(_) | Value::String(_) => value,
@@ -181,9 +196,7 @@ pub(crate) fn coerce(value: Value, var_type: Option<VarType>) -> Result<Value, T
         }),
         VarType::Number => match &value {
             Value::Number(_) => Ok(value),
-            _ => as_number(&value)
-                .and_then(number_value)
-                .ok_or_else(|| mismatch(&value)),
+            _ => as_number(&value).and_then(number_value).ok_or(value),
         },
         VarType::Boolean => match &value {
             Value::Bool(_) => Ok(value),
@@ -193,21 +206,12 @@ pub(crate) fn coerce(value: Value, var_type: Option<VarType>) -> Result<Value, T
             Value::String(text) if text.trim().eq_ignore_ascii_case("false") => {
                 Ok(Value::Bool(false))
             }
-            _ => Err(mismatch(&value)),
+            _ => Err(value),
         },
         VarType::List => match value {
             Value::Array(_) => Ok(value),
-            _ => Err(mismatch(&value)),
+            _ => Err(value),
         },
         VarType::Object => Ok(value),
-    }
-}
-
-/// `value` converted to the declared type where it converts, else kept as it is (used for
-/// answers, webhook saves and jump values, which have their own checks).
-pub(crate) fn coerce_lenient(value: Value, var_type: Option<VarType>) -> Value {
-    match coerce(value.clone(), var_type) {
-        Ok(converted) => converted,
-        Err(_) => value,
     }
 }

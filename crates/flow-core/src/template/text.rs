@@ -13,18 +13,34 @@ use serde_json::{Number, Value};
 /// - `null` as nothing (like an unset variable).
 pub fn value_to_text(value: &Value) -> String {
     match value {
-        Value::Null => String::new(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => number_to_text(number),
         Value::String(text) => text.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(value_to_text)
-            .collect::<Vec<_>>()
-            .join(", "),
+        _ => {
+            let mut text = String::new();
+            push_value_text(&mut text, value);
+            text
+        }
+    }
+}
+
+/// Appends the text a template inserts for `value` (see [`value_to_text`]) to `text`, without
+/// making a string of it first.
+pub fn push_value_text(text: &mut String, value: &Value) {
+    match value {
+        Value::Null => {}
+        Value::Bool(flag) => text.push_str(if *flag { "true" } else { "false" }),
+        Value::Number(number) => text.push_str(&number_to_text(number)),
+        Value::String(string) => text.push_str(string),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    text.push_str(", ");
+                }
+                push_value_text(text, item);
+            }
+        }
         Value::Object(_) => match failure_message(value) {
-            Some(message) => message.to_owned(),
-            None => value.to_string(),
+            Some(message) => text.push_str(message),
+            None => text.push_str(&value.to_string()),
         },
     }
 }

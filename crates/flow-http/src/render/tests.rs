@@ -1,5 +1,6 @@
 //! Unit tests of `render`: each place a value can land, with hostile values, and each error.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use flow_core::flow::{AcceptStatus, BlockKind, Method, Webhook, WebhookSettings};
@@ -50,7 +51,7 @@ fn render_webhook(
     settings: &WebhookSettings,
     vars: Value,
 ) -> Result<WebhookRequest, WebhookError> {
-    let lookup = move |name: &str| vars.get(name).cloned();
+    let lookup = move |name: &str| vars.get(name).cloned().map(Cow::Owned);
     build_request("call", webhook, settings, &lookup, &secrets())
 }
 

@@ -1,5 +1,7 @@
 //! Tests of answer checking: every `expect`, options by text and number, default retry lines.
 
+use std::borrow::Cow;
+
 use flow_core::flow::{BlockKind, Question};
 use serde_json::{json, Value};
 
@@ -17,7 +19,10 @@ fn question(keys: &str) -> Question {
 }
 
 fn answer(question: &Question, options: &[&str], text: &str) -> Option<Value> {
-    let options: Vec<String> = options.iter().map(|option| option.to_string()).collect();
+    let options: Vec<Cow<str>> = options
+        .iter()
+        .map(|option| Cow::Borrowed(*option))
+        .collect();
     judge(question, &options, text)
 }
 
@@ -42,7 +47,8 @@ fn options_match_by_text_or_by_number_and_store_the_option_as_written() {
 #[test]
 fn options_may_come_from_a_list_variable() {
     let q = question("    options: \"{{titles}}\"");
-    let lookup = |name: &str| (name == "titles").then(|| json!(["iPhone 9", "iPhone X"]));
+    let lookup =
+        |name: &str| (name == "titles").then(|| Cow::Owned(json!(["iPhone 9", "iPhone X"])));
     assert_eq!(offered_options(&q, &lookup), ["iPhone 9", "iPhone X"]);
     // With nothing to offer, any answer goes rather than trapping the user.
     assert_eq!(offered_options(&q, &|_| None), Vec::<String>::new());

@@ -4,6 +4,8 @@
 //! The built-ins `last user answer`, `last webhook success` and `last webhook failure` are the
 //! conversation's, shared by every bot; `bot` names the bot running now.
 
+use std::sync::Arc;
+
 use flow_core::flow::{BlockId, BlockKind, Jump};
 use flow_core::Project;
 use serde_json::Value;
@@ -54,10 +56,10 @@ pub(crate) fn enter(
     }
     let mut variables = defaults(child);
     for (name, template) in &jump.with {
-        let value = values::render_value(template, &|name| run.variable(name));
+        let value = values::render_value(template, &|name| run.lookup(name));
         let value = values::coerce_lenient(value, declared_type(child, name));
         if !value.is_null() {
-            variables.insert(name.clone(), value);
+            variables.insert(Arc::from(name.as_str()), Arc::new(value));
         }
     }
     run.turn.trace(TraceEvent::Jump {
@@ -67,10 +69,10 @@ pub(crate) fn enter(
     });
     for (name, value) in &variables {
         let change = VariableChange {
-            bot: child.id().to_owned(),
+            bot: Arc::from(child.id()),
             name: name.clone(),
             old: None,
-            new: Some(run.redact(value.clone())),
+            new: Some(run.redact_shared(value.clone())),
         };
         run.turn.trace(TraceEvent::Variable(change));
     }
@@ -116,8 +118,8 @@ pub(crate) fn return_to_parent(run: &mut Run, project: &Project) -> Step {
         return Step::Goto(parent.start().clone());
     };
     for (child_name, parent_name) in &jump.save {
-        let value = match child_variables.get(child_name) {
-            Some(value) => value.clone(),
+        let value = match child_variables.get(child_name.as_str()) {
+            Some(value) => Value::clone(value),
             // A built-in is shared, so the child's value is the conversation's.
             None => run.variable(child_name).unwrap_or(Value::Null),
         };

@@ -1,5 +1,7 @@
 //! `question`: ask, then judge each answer until one is valid or the attempts run out.
 
+use std::borrow::Cow;
+
 use flow_core::flow::{BlockId, Flow, Question};
 
 use crate::answers;
@@ -12,9 +14,12 @@ use super::Step;
 
 /// Sends the question with its options and waits for the answer.
 pub(crate) fn ask(run: &mut Run, id: &BlockId, question: &Question) -> Step {
-    let lookup = |name: &str| run.variable(name);
+    let lookup = |name: &str| run.lookup(name);
     let text = question.text.render_text(&lookup);
-    let options = answers::offered_options(question, &lookup);
+    let options = answers::offered_options(question, &lookup)
+        .into_iter()
+        .map(Cow::into_owned)
+        .collect();
     run.turn.say(id, text, options);
     run.conversation.set_invalid_answers(0);
     wait_for_answer(run, question);
@@ -30,7 +35,9 @@ pub(crate) fn answer(
     question: &Question,
     text: &str,
 ) -> Step {
-    let options = answers::offered_options(question, &|name| run.variable(name));
+    // The options borrow the stored list: only the conversation is borrowed, not the turn.
+    let conversation = &*run.conversation;
+    let options = answers::offered_options(question, &|name| conversation.lookup(name));
     let judged = answers::judge(question, &options, text);
     run.turn.trace(TraceEvent::Answer {
         block: id.clone(),
@@ -44,6 +51,7 @@ pub(crate) fn answer(
         }
         return Step::Goto(question.next.clone());
     }
+    let options: Vec<String> = options.into_iter().map(Cow::into_owned).collect();
     let invalid = run.conversation.invalid_answers().saturating_add(1);
     if let (Some(attempts), Some(on_invalid)) = (question.attempts, &question.on_invalid) {
         if invalid >= attempts {
@@ -53,7 +61,7 @@ pub(crate) fn answer(
     }
     run.conversation.set_invalid_answers(invalid);
     let retry = match &question.retry {
-        Some(retry) => retry.render_text(&|name| run.variable(name)),
+        Some(retry) => retry.render_text(&|name| run.lookup(name)),
         None => answers::default_retry(question, &options),
     };
     run.turn.say(id, retry, options);

@@ -34,7 +34,7 @@ pub(crate) fn run(run: &mut Run, flow: &Flow, id: &BlockId, set: &SetBlock) -> S
 }
 
 fn operand(run: &Run, operation: &SetOperation) -> Value {
-    let lookup = |name: &str| run.variable(name);
+    let lookup = |name: &str| run.lookup(name);
     match operation {
         SetOperation::Assign(value)
         | SetOperation::Add(value)

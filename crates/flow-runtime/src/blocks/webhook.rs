@@ -53,7 +53,7 @@ async fn step<R: WebhookRunner>(
     webhook: &Webhook,
 ) -> Step {
     let built = {
-        let lookup = |name: &str| run.variable(name);
+        let lookup = |name: &str| run.lookup(name);
         build_request(
             id.as_str(),
             webhook,
@@ -91,10 +91,11 @@ async fn step<R: WebhookRunner>(
         Ok((status, body, saves)) => {
             span.record("status", status);
             span.record("outcome", "success");
-            let saved = saves.iter().map(|(name, _)| name.clone()).collect();
+            let mut saved = Vec::with_capacity(saves.len());
             for (name, value) in saves {
                 let value = values::coerce_lenient(value, declared_type(flow, &name));
                 run.set_variable(&name, value);
+                saved.push(name);
             }
             run.set_variable(LAST_WEBHOOK_SUCCESS, body);
             run.set_variable(webhook.failure_variable(), Value::Null);
@@ -137,7 +138,7 @@ async fn step<R: WebhookRunner>(
         outcome,
         duration,
     };
-    run.turn.trace(TraceEvent::Webhook(trace));
+    run.turn.trace(TraceEvent::Webhook(Box::new(trace)));
     Step::Goto(next)
 }
 

@@ -1,5 +1,6 @@
 //! Tests of conditions: every operator, `is`, combinations, paths, templates and case.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use flow_core::flow::{BlockKind, Condition};
@@ -19,7 +20,7 @@ fn check(condition: &str, variables: &Value) -> bool {
     };
     let condition: &Condition = &choice.branches[0].condition;
     let variables: HashMap<String, Value> = serde_json::from_value(variables.clone()).unwrap();
-    holds(condition, &|name| variables.get(name).cloned())
+    holds(condition, &|name| variables.get(name).map(Cow::Borrowed))
 }
 
 #[test]

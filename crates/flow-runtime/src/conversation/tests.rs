@@ -1,10 +1,17 @@
 //! Tests of the conversation model: defaults, built-ins, frames, serialization.
 
+use std::sync::Arc;
+
 use flow_core::flow::{BlockId, LAST_USER_ANSWER};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{Conversation, ConversationId, TimerKind};
 use crate::tests::support::flow;
+
+/// A value as the conversation stores it.
+fn shared(value: Value) -> Option<Arc<Value>> {
+    Some(Arc::new(value))
+}
 
 fn conversation() -> Conversation {
     let source = "bot: vars\nvariables:\n  count: {type: number, default: \"3\"}\n  name: text\n  tags: {type: list, default: [a]}\nblocks:\n  hi:\n    end: hi\n";
@@ -54,7 +61,7 @@ fn built_ins_are_shared_across_bots_and_the_ids_are_read_only() {
 #[test]
 fn storing_null_unsets_a_variable() {
     let mut conversation = conversation();
-    assert_eq!(conversation.store("count", json!(null)), Some(json!(3)));
+    assert_eq!(conversation.store("count", None).1, shared(json!(3)));
     assert_eq!(conversation.variable("count"), None);
     assert!(!conversation.variables().contains_key("count"));
 }
@@ -76,24 +83,23 @@ fn a_copy_shares_its_values_until_a_variable_changes() {
     let mut conversation = conversation();
     conversation.store(
         "last webhook success",
-        json!({"products": [{"title": "iPhone 9"}]}),
+        shared(json!({"products": [{"title": "iPhone 9"}]})),
     );
     let mut copy = conversation.clone();
     let body = |conversation: &Conversation| conversation.shared["last webhook success"].clone();
-    assert!(std::sync::Arc::ptr_eq(&body(&conversation), &body(&copy)));
-    assert!(std::sync::Arc::ptr_eq(
-        &conversation.variables,
-        &copy.variables
-    ));
+    assert!(Arc::ptr_eq(&body(&conversation), &body(&copy)));
+    assert!(Arc::ptr_eq(&conversation.variables, &copy.variables));
 
-    assert_eq!(copy.store("count", json!(4)), Some(json!(3)));
-    assert!(!std::sync::Arc::ptr_eq(
-        &conversation.variables,
-        &copy.variables
-    ));
+    assert_eq!(copy.store("count", shared(json!(4))).1, shared(json!(3)));
+    assert!(!Arc::ptr_eq(&conversation.variables, &copy.variables));
     assert_eq!(conversation.variable("count"), Some(json!(3)));
     assert_eq!(copy.variable("count"), Some(json!(4)));
-    assert!(std::sync::Arc::ptr_eq(&body(&conversation), &body(&copy)));
+    assert!(Arc::ptr_eq(&body(&conversation), &body(&copy)));
+    let tags = |conversation: &Conversation| conversation.variables["tags"].clone();
+    assert!(
+        Arc::ptr_eq(&tags(&conversation), &tags(&copy)),
+        "the copied map shares the values it did not change"
+    );
 }
 
 #[test]

@@ -476,7 +476,7 @@ async fn the_trace_lists_blocks_webhooks_and_variable_changes() {
     let changed: Vec<&str> = turn
         .trace
         .variable_changes()
-        .map(|change| change.name.as_str())
+        .map(|change| &*change.name)
         .collect();
     assert_eq!(
         changed,
@@ -501,4 +501,10 @@ async fn a_request_that_cannot_be_built_fails_the_step_and_nothing_is_sent() {
     assert_snapshot!(chat.say("Pricing").await, @"(sleeping, timer Sleep in 2s)");
     assert_eq!(chat.var("crm failure")["type"], json!("BadRequest"));
     assert!(executor.runner().requests().is_empty());
+}
+
+#[test]
+fn trace_events_stay_small_enough_for_a_turn_to_allocate_its_trace_once() {
+    // Turn::new reserves 16 events; 1 KiB in all keeps that one allocation a cheap one.
+    assert!(std::mem::size_of::<crate::turn::TraceEvent>() <= 64);
 }
