@@ -128,6 +128,28 @@ fn jumps_are_checked_across_a_folder() {
 }
 
 #[test]
+fn a_block_only_another_bot_jumps_to_is_reachable() {
+    // `direct` has no `next` pointing at it in its own bot; the parent jumps straight there.
+    let parent = "bot: parent\nblocks:\n  go:\n    jump: {bot: child, block: direct}\n";
+    let child = "bot: child\nblocks:\n  hello:\n    end: Hi\n  direct:\n    next: after\n    message: Straight in\n  after:\n    end: Done\n  lost:\n    end: Never\n";
+    let dir = folder(
+        "jump_reach",
+        &[("parent.yaml", parent), ("child.yaml", child)],
+    );
+    for path in [dir.clone(), dir.join("child.yaml")] {
+        let output = flowbot(&["validate", arg(&path)]);
+        let printed = stdout(&output);
+        assert!(!printed.contains("`direct` cannot be reached"), "{printed}");
+        assert!(!printed.contains("`after` cannot be reached"), "{printed}");
+        assert!(printed.contains("`lost` cannot be reached"), "{printed}");
+    }
+    // Alone, the child's `direct` is unreachable again.
+    let alone = folder("jump_reach_alone", &[("child.yaml", child)]);
+    let printed = stdout(&flowbot(&["validate", arg(&alone)]));
+    assert!(printed.contains("`direct` cannot be reached"), "{printed}");
+}
+
+#[test]
 fn graph_draws_branch_conditions() {
     let output = flowbot(&["graph", "flows/shop.yaml"]);
     assert_eq!(output.status.code(), Some(0));
