@@ -65,29 +65,28 @@ fn check_reachable(reporter: &mut Reporter, flow: &Flow) {
 }
 
 fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
-    for component in petgraph::algo::tarjan_scc(&flow.graph) {
-        let is_cycle = component.len() > 1
-            || flow
-                .graph
-                .edges(component[0])
-                .any(|edge| edge.target() == component[0]);
+    // Components in the order `tarjan_scc` lists them, each seen as a slice where that function
+    // copies every one, a block alone most often, into a vector of its own.
+    petgraph::algo::TarjanScc::new().run(&flow.graph, |scc| {
+        let is_cycle =
+            scc.len() > 1 || flow.graph.edges(scc[0]).any(|edge| edge.target() == scc[0]);
         if !is_cycle {
-            continue;
+            return;
         }
-        let members: HashSet<_, IdHasher> = component.iter().copied().collect();
-        let waits = component.iter().any(|&index| {
+        let members: HashSet<_, IdHasher> = scc.iter().copied().collect();
+        let waits = scc.iter().any(|&index| {
             flow.block(flow.graph[index].as_str())
                 .is_some_and(|block| block.kind.waits())
         });
-        let leaves = component.iter().any(|&index| {
+        let leaves = scc.iter().any(|&index| {
             flow.graph
                 .edges(index)
                 .any(|edge| !members.contains(&edge.target()))
         });
         if waits || leaves {
-            continue;
+            return;
         }
-        let mut ids: Vec<&BlockId> = component.iter().map(|&index| &flow.graph[index]).collect();
+        let mut ids: Vec<&BlockId> = scc.iter().map(|&index| &flow.graph[index]).collect();
         ids.sort_by_key(|id| flow.blocks.get_index_of(id.as_str()));
         let first = flow
             .block(ids[0].as_str())
@@ -100,7 +99,7 @@ fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
             first,
             Some("add a question or wait in the loop, or a choice that leaves it".to_owned()),
         );
-    }
+    });
 }
 
 /// The variables a flow gives a value to: declared, built in, or assigned by a block.
@@ -189,37 +188,45 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
 /// A variable read: its name, the scalar that reads it, and where in that scalar.
 type Read<'n> = (String, &'n Node, usize);
 
-/// Keys whose values are names, paths, patterns or literal values, never templates: a `{{`
-/// there is another problem (reported when the block compiles), not a read.
-const NOT_TEMPLATES: &[&str] = &[
-    "save_to",
-    "to",
-    "failure",
-    "path",
-    "default",
-    "save",
-    "pattern",
-    "expect",
-    "method",
-    "content_type",
-    "timeout",
-    "accept_status",
-    "attempts",
-    "restart",
-    "return",
-    "case_sensitive",
-    "bot",
-    "block",
-    "team",
-    "next",
-    "on_failure",
-    "on_invalid",
-    "on_timeout",
-    "else",
-];
+/// True for keys whose values are names, paths, patterns or literal values, never templates: a
+/// `{{` there is another problem (reported when the block compiles), not a read.
+///
+/// A `match`, not a list searched key by key: every key of every block goes through it.
+fn is_not_template(key: &str) -> bool {
+    matches!(
+        key,
+        "save_to"
+            | "to"
+            | "failure"
+            | "path"
+            | "default"
+            | "save"
+            | "pattern"
+            | "expect"
+            | "method"
+            | "content_type"
+            | "timeout"
+            | "accept_status"
+            | "attempts"
+            | "restart"
+            | "return"
+            | "case_sensitive"
+            | "bot"
+            | "block"
+            | "team"
+            | "next"
+            | "on_failure"
+            | "on_invalid"
+            | "on_timeout"
+            | "else"
+    )
+}
 
-/// Keys under which every string is a template, whatever its key: request parts and values.
-const DATA: &[&str] = &["query", "headers", "body", "set", "with", "data"];
+/// True for keys under which every string is a template, whatever its key: request parts and
+/// values.
+fn is_data(key: &str) -> bool {
+    matches!(key, "query" | "headers" | "body" | "set" | "with" | "data")
+}
 
 /// Where in a block `collect_reads` is.
 #[derive(Clone, Copy, PartialEq)]
@@ -228,7 +235,7 @@ enum Place {
     Keys,
     /// Under `choice`, where `var:` reads a variable.
     Choice,
-    /// Under one of [`DATA`], where every string is a template.
+    /// Under a key of [`is_data`], where every string is a template.
     Data,
 }
 
@@ -264,8 +271,8 @@ fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
                             reads.push((name.to_owned(), value, 0));
                         }
                     }
-                    (_, key) if NOT_TEMPLATES.contains(&key) => {}
-                    (_, key) if DATA.contains(&key) => collect_reads(value, Place::Data, reads),
+                    (_, key) if is_not_template(key) => {}
+                    (_, key) if is_data(key) => collect_reads(value, Place::Data, reads),
                     (_, "choice") => collect_reads(value, Place::Choice, reads),
                     _ => collect_reads(value, place, reads),
                 }

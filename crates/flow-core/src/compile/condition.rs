@@ -101,13 +101,14 @@ fn target(
     targets: &mut Vec<TargetRef>,
 ) -> Option<BlockId> {
     let name = reader::text(reporter, node, "a target")?;
+    let to = BlockId::new(name);
     targets.push(TargetRef {
         from: from.clone(),
-        to: name.to_owned(),
+        to: to.clone(),
         span: node.span,
         edge,
     });
-    Some(BlockId::new(name))
+    Some(to)
 }
 
 const CONDITION_KEYS: &[&str] = &[
@@ -279,6 +280,18 @@ fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject>
         });
     };
     let source = reader::text(reporter, node, "`var`")?;
+    // A bare name, the common case, is read as the template parser would read `{{name}}`:
+    // trimmed, with no path, without wrapping and parsing it.
+    let name = source.trim();
+    let plain_name = !name.is_empty()
+        && name != "secret"
+        && !name.contains(|c: char| matches!(c, '.' | '[' | ']' | '{' | '}') || c.is_control());
+    if plain_name {
+        return Some(Subject {
+            variable: name.to_owned(),
+            path: None,
+        });
+    }
     let help = Some(
         "write a variable name, optionally with a path: `shop failure.status`, `titles[0]`"
             .to_owned(),
@@ -329,8 +342,13 @@ fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject>
 }
 
 fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Option<ValueTemplate> {
-    let what = format!("the `{}` value", operator.name());
-    let value = reader::value_template(reporter, node, &what, false)?;
+    let what = || format!("the `{}` value", operator.name());
+    let value = reader::value_template(
+        reporter,
+        node,
+        format_args!("the `{}` value", operator.name()),
+        false,
+    )?;
     let fits = match (operator, &value) {
         (Operator::OneOf, ValueTemplate::Literal(v)) => v.is_array(),
         (Operator::OneOf, ValueTemplate::List(_)) => true,
@@ -353,7 +371,7 @@ fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Opt
                 "to compare with several values, use `one_of: [...]`".to_owned(),
             ),
         };
-        reporter.wrong_type_with_help(node, &what, expected, Some(help));
+        reporter.wrong_type_with_help(node, &what(), expected, Some(help));
         return None;
     }
     Some(value)

@@ -1,5 +1,6 @@
 //! Reading typed values out of YAML nodes, reporting every problem with its position.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -290,13 +291,23 @@ pub(crate) fn whole_number(
 }
 
 /// A template; `allow_secrets` only in webhook requests.
+///
+/// `what` names the value in diagnostics; it is written out only for one, so a name put
+/// together from parts (`format_args!`) costs nothing while the flow is fine.
 pub(crate) fn template(
     reporter: &mut Reporter,
     node: &Node,
-    what: &str,
+    what: impl fmt::Display + Copy,
     allow_secrets: bool,
 ) -> Option<Template> {
-    let source = text(reporter, node, what)?;
+    // As `text`, which takes the name written out.
+    let source = match &node.value {
+        NodeValue::Scalar(text, _) if !node.is_null() => text,
+        _ => {
+            reporter.wrong_type(node, &what.to_string(), "text");
+            return None;
+        }
+    };
     let template = match Template::parse(source) {
         Ok(template) => template,
         Err(error) => {
@@ -424,10 +435,12 @@ pub(crate) fn split_hint(message: &str) -> (String, Option<String>) {
 }
 
 /// A JSON value whose strings are templates.
+///
+/// `what` names the value in diagnostics, as for [`template`].
 pub(crate) fn value_template(
     reporter: &mut Reporter,
     node: &Node,
-    what: &str,
+    what: impl fmt::Display + Copy,
     allow_secrets: bool,
 ) -> Option<ValueTemplate> {
     match &node.value {
