@@ -2,6 +2,7 @@
 //!
 //! Each `check_*` function is one rule; all report warnings, since the flow still runs.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use petgraph::visit::{Bfs, EdgeRef};
@@ -12,7 +13,7 @@ use crate::diagnostic::Problem;
 use crate::flow::{
     BlockId, BlockKind, Flow, IdHasher, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES,
 };
-use crate::template::{find_doubled, Template};
+use crate::template::{bare_variables, find_doubled, Template};
 use crate::yaml::{Node, NodeValue};
 
 /// A block's id, the node of its id, and the node of its body.
@@ -169,24 +170,26 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
             assigned_in_yaml(body, &mut assigned);
         }
     }
+    let mut reads = Vec::new();
     for (id, _, body) in block_nodes {
-        let mut reads = Vec::new();
+        reads.clear();
         collect_reads(body, Place::Keys, &mut reads);
-        for (name, node, offset) in reads {
-            if !assigned.contains(name.as_str()) {
+        for (name, node, offset) in reads.drain(..) {
+            if !assigned.contains(name.as_ref()) {
                 reporter.block = Some(id.clone());
                 let span = reporter.offset_span(node, offset);
                 let help = crate::suggest::did_you_mean(&name, assigned.iter().copied()).unwrap_or_else(|| {
                     format!("declare `{name}` under `variables:`, or give it a value first with a question's `save_to`, a `set` or a webhook's `save`")
                 });
-                reporter.report_with_help(Problem::UnassignedVariable(name), span, Some(help));
+                let problem = Problem::UnassignedVariable(name.into_owned());
+                reporter.report_with_help(problem, span, Some(help));
             }
         }
     }
 }
 
 /// A variable read: its name, the scalar that reads it, and where in that scalar.
-type Read<'n> = (String, &'n Node, usize);
+type Read<'n> = (Cow<'n, str>, &'n Node, usize);
 
 /// True for keys whose values are names, paths, patterns or literal values, never templates: a
 /// `{{` there is another problem (reported when the block compiles), not a read.
@@ -244,9 +247,18 @@ enum Place {
 fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
     match &node.value {
         NodeValue::Scalar(text, _) if find_doubled(text, b'{').is_some() => {
+            // Placeholders that are bare names, the most common, are found without parsing the
+            // template a second time (it was parsed when its block compiled).
+            let before = reads.len();
+            if bare_variables(text, |name, offset| {
+                reads.push((Cow::Borrowed(name), node, offset));
+            }) {
+                return;
+            }
+            reads.truncate(before);
             if let Ok(template) = Template::parse(text) {
                 for variable in template.variables() {
-                    reads.push((variable.name.clone(), node, variable.offset));
+                    reads.push((Cow::Owned(variable.name.clone()), node, variable.offset));
                 }
             }
         }
@@ -268,7 +280,7 @@ fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
                         if let Some(name) =
                             name.filter(|name| crate::compile::reader::is_variable_name(name))
                         {
-                            reads.push((name.to_owned(), value, 0));
+                            reads.push((Cow::Borrowed(name), value, 0));
                         }
                     }
                     (_, key) if is_not_template(key) => {}
