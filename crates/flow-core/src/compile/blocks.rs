@@ -746,9 +746,9 @@ fn read_pairs(
     let entries = fields(reporter, node, what, &[])?;
     let mut pairs = Vec::new();
     for (name, _, value) in entries.iter() {
-        let values: Vec<&Node> = match &value.value {
-            NodeValue::Seq(items) => items.iter().collect(),
-            _ => vec![value],
+        let values = match &value.value {
+            NodeValue::Seq(items) => items.as_slice(),
+            _ => std::slice::from_ref(value),
         };
         for value in values {
             if let Some(template) = reader::template(

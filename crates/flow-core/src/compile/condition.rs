@@ -389,25 +389,42 @@ fn compile_regex(
 
 /// A short text of a condition for graph edges: `shop failure is message`.
 fn describe(node: &Node) -> String {
+    let mut label = String::with_capacity(48);
+    describe_into(node, &mut label);
+    label
+}
+
+/// Writes [`describe`]'s text into `out`, nested conditions included, with no string of its own.
+fn describe_into(node: &Node, out: &mut String) {
     let Some(entries) = node.as_map() else {
-        return "?".to_owned();
+        out.push('?');
+        return;
     };
-    let mut var = None;
-    // The tests, separated by spaces, written into one string.
-    let mut test = String::new();
+    // The last `var` counts, as when the entries are read in order.
+    let var = entries
+        .iter()
+        .rev()
+        .find(|(key, _)| key.as_scalar() == Some("var"))
+        .and_then(|(_, value)| value.as_scalar());
+    match var {
+        Some(var) => {
+            out.push_str(var);
+            out.push(' ');
+        }
+        None if entries
+            .iter()
+            .any(|(k, _)| matches!(k.as_scalar(), Some("all" | "any" | "not"))) => {}
+        None => out.push_str("answer "),
+    }
+    // The tests, separated by spaces.
     let mut first = true;
     for (key, value) in entries {
         let key = key.as_scalar().unwrap_or("?");
-        match key {
-            "var" => {
-                var = value.as_scalar();
-                continue;
-            }
-            "case_sensitive" => continue,
-            _ => {}
+        if matches!(key, "var" | "case_sensitive") {
+            continue;
         }
         if !first {
-            test.push(' ');
+            out.push(' ');
         }
         first = false;
         match key {
@@ -416,36 +433,31 @@ fn describe(node: &Node) -> String {
                     let joint = if key == "all" { " and " } else { " or " };
                     for (i, item) in items.iter().enumerate() {
                         if i > 0 {
-                            test.push_str(joint);
+                            out.push_str(joint);
                         }
-                        test.push_str(&describe(item));
+                        describe_into(item, out);
                     }
                 }
-                _ => test.push('?'),
+                _ => out.push('?'),
             },
             "not" => {
-                test.push_str("not (");
-                test.push_str(&describe(value));
-                test.push(')');
+                out.push_str("not (");
+                describe_into(value, out);
+                out.push(')');
             }
             operator => {
-                test.extend(operator.chars().map(|c| if c == '_' { ' ' } else { c }));
-                test.push(' ');
+                for (i, word) in operator.split('_').enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(word);
+                }
+                out.push(' ');
                 match value.as_scalar() {
-                    Some(text) => test.push_str(text),
-                    None => test.push_str(&value.to_json().to_string()),
+                    Some(text) => out.push_str(text),
+                    None => out.push_str(&value.to_json().to_string()),
                 }
             }
         }
-    }
-    match var {
-        Some(var) => format!("{var} {test}"),
-        None if entries
-            .iter()
-            .any(|(k, _)| matches!(k.as_scalar(), Some("all" | "any" | "not"))) =>
-        {
-            test
-        }
-        None => format!("answer {test}"),
     }
 }

@@ -19,9 +19,13 @@ const MAX_FLAT_MAP_DEPTH: usize = 32;
 
 /// Parses a builder path (one that does not start with `$`) into its steps.
 pub(super) fn steps(source: &str) -> Result<Vec<Step>, PathSyntaxError> {
+    // Sized once: collected, the chars (whose number `Chars` guesses at a quarter of the bytes)
+    // would grow the vector two or three times.
+    let mut chars = Vec::with_capacity(source.len());
+    chars.extend(source.char_indices());
     let mut parser = Parser {
         source,
-        chars: source.char_indices().collect(),
+        chars,
         pos: 0,
         depth: 0,
     };
@@ -80,12 +84,12 @@ impl Parser<'_> {
     }
 
     fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
-        let mut taken = String::new();
-        while let Some(c) = self.peek().filter(|&c| keep(c)) {
-            taken.push(c);
+        let start = self.byte_pos();
+        while self.peek().is_some_and(&keep) {
             self.pos += 1;
         }
-        taken
+        // The chars taken are the source's text between the two positions: one allocation.
+        self.source[start..self.byte_pos()].to_owned()
     }
 
     fn path(&mut self) -> ParseResult<Vec<Step>> {
