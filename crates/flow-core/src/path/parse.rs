@@ -11,6 +11,8 @@
 //! quoted   = '"' ... '"' | "'" ... "'"                  (escapes: \" \' \\)
 //! ```
 
+use std::borrow::Cow;
+
 use super::{PathSyntaxError, Step, StepOp};
 
 /// How deep `flatMap`s may nest; a bound keeps the recursive parser and evaluator off the
@@ -54,7 +56,7 @@ fn is_ident_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
-impl Parser<'_> {
+impl<'s> Parser<'s> {
     fn peek(&self) -> Option<char> {
         self.peek_at(0)
     }
@@ -83,13 +85,15 @@ impl Parser<'_> {
         }
     }
 
-    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
+    /// The chars from here on that `keep` accepts, as a slice of the source: a key is copied
+    /// only when a step keeps it, not `flatMap` or its parameter's name.
+    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> &'s str {
+        let source = self.source;
         let start = self.byte_pos();
         while self.peek().is_some_and(&keep) {
             self.pos += 1;
         }
-        // The chars taken are the source's text between the two positions: one allocation.
-        self.source[start..self.byte_pos()].to_owned()
+        &source[start..self.byte_pos()]
     }
 
     fn path(&mut self) -> ParseResult<Vec<Step>> {
@@ -164,7 +168,7 @@ impl Parser<'_> {
         if self.peek() != Some('(') {
             return Ok(Step {
                 start,
-                op: StepOp::Key(key),
+                op: StepOp::Key(key.to_owned()),
             });
         }
         if key != "flatMap" {
@@ -250,10 +254,9 @@ impl Parser<'_> {
         if digits.is_empty() {
             return self.error(digits_pos, "expected digits after `-`");
         }
-        let signed = if negative {
-            format!("-{digits}")
-        } else {
-            digits
+        let signed = match negative {
+            true => Cow::Owned(format!("-{digits}")),
+            false => Cow::Borrowed(digits),
         };
         signed
             .parse()
