@@ -7,6 +7,11 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
+/// The bench measures loading as the flowbot binary does it, with mimalloc (see
+/// crates/flow-cli/main.rs); serde_yaml's baseline, in the same process, gets the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A flow of `n_blocks` blocks cycling through the common kinds, all reachable.
 pub fn generated_flow(n_blocks: usize) -> String {
     let mut yaml = String::from(

@@ -19,7 +19,7 @@ mod text;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use parse::find_doubled;
+pub(crate) use parse::{bare_variables, find_doubled};
 pub use text::{push_value_text, value_to_text};
 
 /// How rendering finds a variable's value by name: `None` when it is unset. The value is

@@ -2,6 +2,7 @@
 //!
 //! Each `check_*` function is one rule; all report warnings, since the flow still runs.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use petgraph::visit::{Bfs, EdgeRef};
@@ -12,7 +13,7 @@ use crate::diagnostic::Problem;
 use crate::flow::{
     BlockId, BlockKind, Flow, IdHasher, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES,
 };
-use crate::template::{find_doubled, Template};
+use crate::template::{bare_variables, find_doubled, Template};
 use crate::yaml::{Node, NodeValue};
 
 /// A block's id, the node of its id, and the node of its body.
@@ -65,29 +66,28 @@ fn check_reachable(reporter: &mut Reporter, flow: &Flow) {
 }
 
 fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
-    for component in petgraph::algo::tarjan_scc(&flow.graph) {
-        let is_cycle = component.len() > 1
-            || flow
-                .graph
-                .edges(component[0])
-                .any(|edge| edge.target() == component[0]);
+    // Components in the order `tarjan_scc` lists them, each seen as a slice where that function
+    // copies every one, a block alone most often, into a vector of its own.
+    petgraph::algo::TarjanScc::new().run(&flow.graph, |scc| {
+        let is_cycle =
+            scc.len() > 1 || flow.graph.edges(scc[0]).any(|edge| edge.target() == scc[0]);
         if !is_cycle {
-            continue;
+            return;
         }
-        let members: HashSet<_, IdHasher> = component.iter().copied().collect();
-        let waits = component.iter().any(|&index| {
+        let members: HashSet<_, IdHasher> = scc.iter().copied().collect();
+        let waits = scc.iter().any(|&index| {
             flow.block(flow.graph[index].as_str())
                 .is_some_and(|block| block.kind.waits())
         });
-        let leaves = component.iter().any(|&index| {
+        let leaves = scc.iter().any(|&index| {
             flow.graph
                 .edges(index)
                 .any(|edge| !members.contains(&edge.target()))
         });
         if waits || leaves {
-            continue;
+            return;
         }
-        let mut ids: Vec<&BlockId> = component.iter().map(|&index| &flow.graph[index]).collect();
+        let mut ids: Vec<&BlockId> = scc.iter().map(|&index| &flow.graph[index]).collect();
         ids.sort_by_key(|id| flow.blocks.get_index_of(id.as_str()));
         let first = flow
             .block(ids[0].as_str())
@@ -100,7 +100,7 @@ fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
             first,
             Some("add a question or wait in the loop, or a choice that leaves it".to_owned()),
         );
-    }
+    });
 }
 
 /// The variables a flow gives a value to: declared, built in, or assigned by a block.
@@ -170,56 +170,66 @@ fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &
             assigned_in_yaml(body, &mut assigned);
         }
     }
+    let mut reads = Vec::new();
     for (id, _, body) in block_nodes {
-        let mut reads = Vec::new();
+        reads.clear();
         collect_reads(body, Place::Keys, &mut reads);
-        for (name, node, offset) in reads {
-            if !assigned.contains(name.as_str()) {
+        for (name, node, offset) in reads.drain(..) {
+            if !assigned.contains(name.as_ref()) {
                 reporter.block = Some(id.clone());
                 let span = reporter.offset_span(node, offset);
                 let help = crate::suggest::did_you_mean(&name, assigned.iter().copied()).unwrap_or_else(|| {
                     format!("declare `{name}` under `variables:`, or give it a value first with a question's `save_to`, a `set` or a webhook's `save`")
                 });
-                reporter.report_with_help(Problem::UnassignedVariable(name), span, Some(help));
+                let problem = Problem::UnassignedVariable(name.into_owned());
+                reporter.report_with_help(problem, span, Some(help));
             }
         }
     }
 }
 
 /// A variable read: its name, the scalar that reads it, and where in that scalar.
-type Read<'n> = (String, &'n Node, usize);
+type Read<'n> = (Cow<'n, str>, &'n Node, usize);
 
-/// Keys whose values are names, paths, patterns or literal values, never templates: a `{{`
-/// there is another problem (reported when the block compiles), not a read.
-const NOT_TEMPLATES: &[&str] = &[
-    "save_to",
-    "to",
-    "failure",
-    "path",
-    "default",
-    "save",
-    "pattern",
-    "expect",
-    "method",
-    "content_type",
-    "timeout",
-    "accept_status",
-    "attempts",
-    "restart",
-    "return",
-    "case_sensitive",
-    "bot",
-    "block",
-    "team",
-    "next",
-    "on_failure",
-    "on_invalid",
-    "on_timeout",
-    "else",
-];
+/// True for keys whose values are names, paths, patterns or literal values, never templates: a
+/// `{{` there is another problem (reported when the block compiles), not a read.
+///
+/// A `match`, not a list searched key by key: every key of every block goes through it.
+fn is_not_template(key: &str) -> bool {
+    matches!(
+        key,
+        "save_to"
+            | "to"
+            | "failure"
+            | "path"
+            | "default"
+            | "save"
+            | "pattern"
+            | "expect"
+            | "method"
+            | "content_type"
+            | "timeout"
+            | "accept_status"
+            | "attempts"
+            | "restart"
+            | "return"
+            | "case_sensitive"
+            | "bot"
+            | "block"
+            | "team"
+            | "next"
+            | "on_failure"
+            | "on_invalid"
+            | "on_timeout"
+            | "else"
+    )
+}
 
-/// Keys under which every string is a template, whatever its key: request parts and values.
-const DATA: &[&str] = &["query", "headers", "body", "set", "with", "data"];
+/// True for keys under which every string is a template, whatever its key: request parts and
+/// values.
+fn is_data(key: &str) -> bool {
+    matches!(key, "query" | "headers" | "body" | "set" | "with" | "data")
+}
 
 /// Where in a block `collect_reads` is.
 #[derive(Clone, Copy, PartialEq)]
@@ -228,7 +238,7 @@ enum Place {
     Keys,
     /// Under `choice`, where `var:` reads a variable.
     Choice,
-    /// Under one of [`DATA`], where every string is a template.
+    /// Under a key of [`is_data`], where every string is a template.
     Data,
 }
 
@@ -237,9 +247,18 @@ enum Place {
 fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
     match &node.value {
         NodeValue::Scalar(text, _) if find_doubled(text, b'{').is_some() => {
+            // Placeholders that are bare names, the most common, are found without parsing the
+            // template a second time (it was parsed when its block compiled).
+            let before = reads.len();
+            if bare_variables(text, |name, offset| {
+                reads.push((Cow::Borrowed(name), node, offset));
+            }) {
+                return;
+            }
+            reads.truncate(before);
             if let Ok(template) = Template::parse(text) {
                 for variable in template.variables() {
-                    reads.push((variable.name.clone(), node, variable.offset));
+                    reads.push((Cow::Owned(variable.name.clone()), node, variable.offset));
                 }
             }
         }
@@ -261,11 +280,11 @@ fn collect_reads<'n>(node: &'n Node, place: Place, reads: &mut Vec<Read<'n>>) {
                         if let Some(name) =
                             name.filter(|name| crate::compile::reader::is_variable_name(name))
                         {
-                            reads.push((name.to_owned(), value, 0));
+                            reads.push((Cow::Borrowed(name), value, 0));
                         }
                     }
-                    (_, key) if NOT_TEMPLATES.contains(&key) => {}
-                    (_, key) if DATA.contains(&key) => collect_reads(value, Place::Data, reads),
+                    (_, key) if is_not_template(key) => {}
+                    (_, key) if is_data(key) => collect_reads(value, Place::Data, reads),
                     (_, "choice") => collect_reads(value, Place::Choice, reads),
                     _ => collect_reads(value, place, reads),
                 }

@@ -60,13 +60,14 @@ pub(crate) fn read_block(
     node: &Node,
     targets: &mut Vec<TargetRef>,
 ) -> Option<BlockKind> {
-    let what = format!("block `{id}`");
     if node.as_map().is_none() {
         let help = "write what the block does below its id, such as `message: <text>` and `next: <block id>`".to_owned();
-        reporter.wrong_type_with_help(node, &what, "a mapping", Some(help));
+        reporter.wrong_type_with_help(node, &format!("block `{id}`"), "a mapping", Some(help));
         return None;
     }
-    let mut block = fields(reporter, node, &what, &[])?;
+    // `fields` names the place only for a value that is not a mapping or for a key that is not
+    // allowed, neither of which can happen here: the name is not built for every block.
+    let mut block = fields(reporter, node, "a block", &[])?;
     let kind = read_kind_key(reporter, id, key, &block)?;
     let (siblings_ok, meant) = check_siblings(reporter, kind, &block);
     block.add_meant(meant);
@@ -249,7 +250,18 @@ fn kind_fields<'n>(
             .contains(&key)
             .then(|| format!("`{key}` goes beside `{kind}:`, not under it"))
     };
-    reader::fields_or_elsewhere(reporter, value, &format!("`{kind}`"), allowed, &elsewhere)
+    let what = match kind {
+        "question" => "`question`",
+        "wait" => "`wait`",
+        "webhook" => "`webhook`",
+        "jump" => "`jump`",
+        "event" => "`event`",
+        "handoff" => "`handoff`",
+        "end" => "`end`",
+        "message" => "`message`",
+        _ => &format!("`{kind}`"),
+    };
+    reader::fields_or_elsewhere(reporter, value, what, allowed, &elsewhere)
 }
 
 /// True when `node` is a mapping with `key`.
@@ -283,13 +295,14 @@ impl Links<'_, '_> {
                 return None;
             }
         };
+        let to = BlockId::new(name);
         self.targets.push(TargetRef {
             from: self.reporter_block.clone(),
-            to: name.to_owned(),
+            to: to.clone(),
             span: node.span,
             edge,
         });
-        Some(BlockId::new(name))
+        Some(to)
     }
 
     /// `next`, which this kind of block needs.
@@ -733,14 +746,17 @@ fn read_pairs(
     let entries = fields(reporter, node, what, &[])?;
     let mut pairs = Vec::new();
     for (name, _, value) in entries.iter() {
-        let values: Vec<&Node> = match &value.value {
-            NodeValue::Seq(items) => items.iter().collect(),
-            _ => vec![value],
+        let values = match &value.value {
+            NodeValue::Seq(items) => items.as_slice(),
+            _ => std::slice::from_ref(value),
         };
         for value in values {
-            if let Some(template) =
-                reader::template(reporter, value, &format!("{what} `{name}`"), allow_secrets)
-            {
+            if let Some(template) = reader::template(
+                reporter,
+                value,
+                format_args!("{what} `{name}`"),
+                allow_secrets,
+            ) {
                 pairs.push((name.to_owned(), template));
             }
         }
@@ -978,7 +994,7 @@ fn read_set_operation(reporter: &mut Reporter, node: &Node) -> Option<SetOperati
             }
         };
     }
-    let value = reader::value_template(reporter, operand, &format!("`{name}`"), false)?;
+    let value = reader::value_template(reporter, operand, format_args!("`{name}`"), false)?;
     Some(match name {
         "add" => SetOperation::Add(value),
         "subtract" => SetOperation::Subtract(value),

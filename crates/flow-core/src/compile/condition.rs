@@ -101,13 +101,14 @@ fn target(
     targets: &mut Vec<TargetRef>,
 ) -> Option<BlockId> {
     let name = reader::text(reporter, node, "a target")?;
+    let to = BlockId::new(name);
     targets.push(TargetRef {
         from: from.clone(),
-        to: name.to_owned(),
+        to: to.clone(),
         span: node.span,
         edge,
     });
-    Some(BlockId::new(name))
+    Some(to)
 }
 
 const CONDITION_KEYS: &[&str] = &[
@@ -279,6 +280,18 @@ fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject>
         });
     };
     let source = reader::text(reporter, node, "`var`")?;
+    // A bare name, the common case, is read as the template parser would read `{{name}}`:
+    // trimmed, with no path, without wrapping and parsing it.
+    let name = source.trim();
+    let plain_name = !name.is_empty()
+        && name != "secret"
+        && !name.contains(|c: char| matches!(c, '.' | '[' | ']' | '{' | '}') || c.is_control());
+    if plain_name {
+        return Some(Subject {
+            variable: name.to_owned(),
+            path: None,
+        });
+    }
     let help = Some(
         "write a variable name, optionally with a path: `shop failure.status`, `titles[0]`"
             .to_owned(),
@@ -329,8 +342,13 @@ fn read_subject(reporter: &mut Reporter, node: Option<&Node>) -> Option<Subject>
 }
 
 fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Option<ValueTemplate> {
-    let what = format!("the `{}` value", operator.name());
-    let value = reader::value_template(reporter, node, &what, false)?;
+    let what = || format!("the `{}` value", operator.name());
+    let value = reader::value_template(
+        reporter,
+        node,
+        format_args!("the `{}` value", operator.name()),
+        false,
+    )?;
     let fits = match (operator, &value) {
         (Operator::OneOf, ValueTemplate::Literal(v)) => v.is_array(),
         (Operator::OneOf, ValueTemplate::List(_)) => true,
@@ -353,7 +371,7 @@ fn read_operand(reporter: &mut Reporter, operator: Operator, node: &Node) -> Opt
                 "to compare with several values, use `one_of: [...]`".to_owned(),
             ),
         };
-        reporter.wrong_type_with_help(node, &what, expected, Some(help));
+        reporter.wrong_type_with_help(node, &what(), expected, Some(help));
         return None;
     }
     Some(value)
@@ -371,25 +389,42 @@ fn compile_regex(
 
 /// A short text of a condition for graph edges: `shop failure is message`.
 fn describe(node: &Node) -> String {
+    let mut label = String::with_capacity(48);
+    describe_into(node, &mut label);
+    label
+}
+
+/// Writes [`describe`]'s text into `out`, nested conditions included, with no string of its own.
+fn describe_into(node: &Node, out: &mut String) {
     let Some(entries) = node.as_map() else {
-        return "?".to_owned();
+        out.push('?');
+        return;
     };
-    let mut var = None;
-    // The tests, separated by spaces, written into one string.
-    let mut test = String::new();
+    // The last `var` counts, as when the entries are read in order.
+    let var = entries
+        .iter()
+        .rev()
+        .find(|(key, _)| key.as_scalar() == Some("var"))
+        .and_then(|(_, value)| value.as_scalar());
+    match var {
+        Some(var) => {
+            out.push_str(var);
+            out.push(' ');
+        }
+        None if entries
+            .iter()
+            .any(|(k, _)| matches!(k.as_scalar(), Some("all" | "any" | "not"))) => {}
+        None => out.push_str("answer "),
+    }
+    // The tests, separated by spaces.
     let mut first = true;
     for (key, value) in entries {
         let key = key.as_scalar().unwrap_or("?");
-        match key {
-            "var" => {
-                var = value.as_scalar();
-                continue;
-            }
-            "case_sensitive" => continue,
-            _ => {}
+        if matches!(key, "var" | "case_sensitive") {
+            continue;
         }
         if !first {
-            test.push(' ');
+            out.push(' ');
         }
         first = false;
         match key {
@@ -398,36 +433,31 @@ fn describe(node: &Node) -> String {
                     let joint = if key == "all" { " and " } else { " or " };
                     for (i, item) in items.iter().enumerate() {
                         if i > 0 {
-                            test.push_str(joint);
+                            out.push_str(joint);
                         }
-                        test.push_str(&describe(item));
+                        describe_into(item, out);
                     }
                 }
-                _ => test.push('?'),
+                _ => out.push('?'),
             },
             "not" => {
-                test.push_str("not (");
-                test.push_str(&describe(value));
-                test.push(')');
+                out.push_str("not (");
+                describe_into(value, out);
+                out.push(')');
             }
             operator => {
-                test.extend(operator.chars().map(|c| if c == '_' { ' ' } else { c }));
-                test.push(' ');
+                for (i, word) in operator.split('_').enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(word);
+                }
+                out.push(' ');
                 match value.as_scalar() {
-                    Some(text) => test.push_str(text),
-                    None => test.push_str(&value.to_json().to_string()),
+                    Some(text) => out.push_str(text),
+                    None => out.push_str(&value.to_json().to_string()),
                 }
             }
         }
-    }
-    match var {
-        Some(var) => format!("{var} {test}"),
-        None if entries
-            .iter()
-            .any(|(k, _)| matches!(k.as_scalar(), Some("all" | "any" | "not"))) =>
-        {
-            test
-        }
-        None => format!("answer {test}"),
     }
 }

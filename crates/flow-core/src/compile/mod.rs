@@ -49,7 +49,8 @@ type Ids<'a> = IndexSet<&'a str, IdHasher>;
 /// A target named by a block, checked once every block id is known.
 pub(crate) struct TargetRef {
     pub(crate) from: BlockId,
-    pub(crate) to: String,
+    /// The id as the block names it, shared with the block's own copy of it.
+    pub(crate) to: BlockId,
     pub(crate) span: Span,
     pub(crate) edge: Edge,
 }
@@ -166,7 +167,7 @@ fn compile(reporter: &mut Reporter, root: &Node, source: &str) -> Option<Flow> {
     // Reachability and loops can only be judged when every block and every edge is known.
     let graph_complete = blocks.len() == block_nodes.len()
         && targets.iter().all(|t| all_ids.contains(&t.to.as_str()));
-    let graph = build_graph(&blocks, &targets);
+    let graph = build_graph(&blocks, targets);
     let flow = Flow {
         id: id.unwrap_or_default(),
         description: description.map(str::to_owned),
@@ -527,12 +528,12 @@ fn check_targets(reporter: &mut Reporter, targets: &[TargetRef], all_ids: &Ids) 
         if all_ids.contains(&target.to.as_str()) {
             continue;
         }
-        let help = Some(unknown_block_help(&target.to, all_ids));
+        let help = Some(unknown_block_help(target.to.as_str(), all_ids));
         reporter.block = Some(target.from.clone());
         reporter.report_with_help(
             Problem::UnknownTarget {
                 block: target.from.to_string(),
-                target: target.to.clone(),
+                target: target.to.to_string(),
             },
             target.span,
             help,
@@ -548,10 +549,11 @@ fn unknown_block_help(name: &str, all_ids: &Ids) -> String {
     })
 }
 
-/// The graph of `blocks` and the edges of `targets`: node `i` is block `i`.
+/// The graph of `blocks` and the edges of `targets`, which it takes (their edge labels move
+/// into it): node `i` is block `i`.
 fn build_graph(
     blocks: &IndexMap<BlockId, Block, IdHasher>,
-    targets: &[TargetRef],
+    targets: Vec<TargetRef>,
 ) -> DiGraph<BlockId, Edge> {
     let mut graph = DiGraph::with_capacity(blocks.len(), targets.len());
     for id in blocks.keys() {
@@ -559,8 +561,8 @@ fn build_graph(
     }
     let node = |id: &str| blocks.get_index_of(id).map(NodeIndex::new);
     for target in targets {
-        if let (Some(from), Some(to)) = (node(target.from.as_str()), node(&target.to)) {
-            graph.add_edge(from, to, target.edge.clone());
+        if let (Some(from), Some(to)) = (node(target.from.as_str()), node(target.to.as_str())) {
+            graph.add_edge(from, to, target.edge);
         }
     }
     graph

@@ -1,5 +1,6 @@
 //! Reading typed values out of YAML nodes, reporting every problem with its position.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -87,26 +88,62 @@ impl Reporter {
 
 /// The entries of a mapping whose keys were checked against the allowed ones.
 pub(crate) struct Fields<'n> {
-    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+    /// The mapping's entries, all of them kept: the usual case, which needs no copy.
+    all: &'n [(Node, Node)],
+    /// The entries kept, once one was not (`all` is then ignored).
+    kept: Option<Vec<(&'n str, &'n Node, &'n Node)>>,
     /// Allowed keys that an unknown key evidently stands for: a misspelling or a misplacement.
     meant: Vec<String>,
 }
 
 impl<'n> Fields<'n> {
+    /// Leaves out entry `index` of the mapping: from the first one, the entries kept so far
+    /// (all those before it) are copied into `kept`.
+    fn leave_out(&mut self, index: usize) {
+        if self.kept.is_none() {
+            let mut kept = Vec::with_capacity(self.all.len());
+            kept.extend(
+                self.all[..index]
+                    .iter()
+                    .map(|(key, value)| (key.as_scalar().unwrap_or_default(), key, value)),
+            );
+            self.kept = Some(kept);
+        }
+    }
+
+    /// True when an entry kept before entry `index` of the mapping has the key `name`.
+    fn has_before(&self, index: usize, name: &str) -> bool {
+        match &self.kept {
+            Some(kept) => kept.iter().any(|(kept, ..)| *kept == name),
+            None => self.all[..index]
+                .iter()
+                .any(|(key, _)| key.as_scalar() == Some(name)),
+        }
+    }
+
     /// The value under `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries
-            .iter()
-            .find(|(name, ..)| *name == key)
-            .map(|(_, _, value)| *value)
+        self.find(key).map(|(_, value)| value)
     }
 
     /// The key node of `key` (for pointing at the key rather than its value).
     pub(crate) fn key_node(&self, key: &str) -> Option<&'n Node> {
-        self.entries
-            .iter()
-            .find(|(name, ..)| *name == key)
-            .map(|(_, key, _)| *key)
+        self.find(key).map(|(key, _)| key)
+    }
+
+    /// The key node and value of `key`.
+    fn find(&self, key: &str) -> Option<(&'n Node, &'n Node)> {
+        match &self.kept {
+            Some(kept) => kept
+                .iter()
+                .find(|(name, ..)| *name == key)
+                .map(|&(_, key, value)| (key, value)),
+            None => self
+                .all
+                .iter()
+                .find(|(name, _)| name.as_scalar() == Some(key))
+                .map(|(key, value)| (key, value)),
+        }
     }
 
     /// True when `key` is present.
@@ -128,7 +165,15 @@ impl<'n> Fields<'n> {
 
     /// All entries, in file order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + '_ {
-        self.entries.iter().copied()
+        let all = match self.kept {
+            Some(_) => &[],
+            None => self.all,
+        };
+        // Every key of `all` is a scalar.
+        let all = all
+            .iter()
+            .map(|(key, value)| (key.as_scalar().unwrap_or_default(), key, value));
+        self.kept.iter().flatten().copied().chain(all)
     }
 }
 
@@ -160,20 +205,27 @@ pub(crate) fn fields_or_elsewhere<'n>(
         return None;
     };
     let mut fields = Fields {
-        entries: Vec::with_capacity(entries.len()),
+        all: entries,
+        kept: None,
         meant: Vec::new(),
     };
     // `blocks` may hold thousands of keys: past a few, a set beats scanning for duplicates.
-    let mut seen = std::collections::HashSet::with_hasher(IdHasher::default());
     let large = entries.len() > 16;
-    for (key, value) in entries {
-        let Some(name) = key.as_scalar() else {
-            reporter.wrong_type(key, "a key", "text");
-            continue;
+    let capacity = if large { entries.len() } else { 0 };
+    let mut seen =
+        std::collections::HashSet::with_capacity_and_hasher(capacity, IdHasher::default());
+    for (index, (key, value)) in entries.iter().enumerate() {
+        let name = match key.as_scalar() {
+            Some(name) => name,
+            None => {
+                reporter.wrong_type(key, "a key", "text");
+                fields.leave_out(index);
+                continue;
+            }
         };
         let duplicate = match large {
             true => !seen.insert(name),
-            false => fields.has(name),
+            false => fields.has_before(index, name),
         };
         if duplicate {
             let help = match what {
@@ -183,14 +235,18 @@ pub(crate) fn fields_or_elsewhere<'n>(
                 _ => format!("`{name}` is already set above: keep one of them"),
             };
             reporter.report_with_help(Problem::DuplicateKey(name.to_owned()), key.span, Some(help));
+            fields.leave_out(index);
             continue;
         }
         if !allowed.is_empty() && !allowed.contains(&name) {
             let meant = report_unknown_key(reporter, key, name, what, allowed, elsewhere(name));
             fields.meant.extend(meant);
+            fields.leave_out(index);
             continue;
         }
-        fields.entries.push((name, key, value));
+        if let Some(kept) = &mut fields.kept {
+            kept.push((name, key, value));
+        }
     }
     Some(fields)
 }
@@ -290,13 +346,23 @@ pub(crate) fn whole_number(
 }
 
 /// A template; `allow_secrets` only in webhook requests.
+///
+/// `what` names the value in diagnostics; it is written out only for one, so a name put
+/// together from parts (`format_args!`) costs nothing while the flow is fine.
 pub(crate) fn template(
     reporter: &mut Reporter,
     node: &Node,
-    what: &str,
+    what: impl fmt::Display + Copy,
     allow_secrets: bool,
 ) -> Option<Template> {
-    let source = text(reporter, node, what)?;
+    // As `text`, which takes the name written out.
+    let source = match &node.value {
+        NodeValue::Scalar(text, _) if !node.is_null() => text,
+        _ => {
+            reporter.wrong_type(node, &what.to_string(), "text");
+            return None;
+        }
+    };
     let template = match Template::parse(source) {
         Ok(template) => template,
         Err(error) => {
@@ -424,10 +490,12 @@ pub(crate) fn split_hint(message: &str) -> (String, Option<String>) {
 }
 
 /// A JSON value whose strings are templates.
+///
+/// `what` names the value in diagnostics, as for [`template`].
 pub(crate) fn value_template(
     reporter: &mut Reporter,
     node: &Node,
-    what: &str,
+    what: impl fmt::Display + Copy,
     allow_secrets: bool,
 ) -> Option<ValueTemplate> {
     match &node.value {

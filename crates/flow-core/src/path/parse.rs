@@ -11,6 +11,8 @@
 //! quoted   = '"' ... '"' | "'" ... "'"                  (escapes: \" \' \\)
 //! ```
 
+use std::borrow::Cow;
+
 use super::{PathSyntaxError, Step, StepOp};
 
 /// How deep `flatMap`s may nest; a bound keeps the recursive parser and evaluator off the
@@ -19,9 +21,13 @@ const MAX_FLAT_MAP_DEPTH: usize = 32;
 
 /// Parses a builder path (one that does not start with `$`) into its steps.
 pub(super) fn steps(source: &str) -> Result<Vec<Step>, PathSyntaxError> {
+    // Sized once: collected, the chars (whose number `Chars` guesses at a quarter of the bytes)
+    // would grow the vector two or three times.
+    let mut chars = Vec::with_capacity(source.len());
+    chars.extend(source.char_indices());
     let mut parser = Parser {
         source,
-        chars: source.char_indices().collect(),
+        chars,
         pos: 0,
         depth: 0,
     };
@@ -50,7 +56,7 @@ fn is_ident_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
-impl Parser<'_> {
+impl<'s> Parser<'s> {
     fn peek(&self) -> Option<char> {
         self.peek_at(0)
     }
@@ -79,13 +85,15 @@ impl Parser<'_> {
         }
     }
 
-    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
-        let mut taken = String::new();
-        while let Some(c) = self.peek().filter(|&c| keep(c)) {
-            taken.push(c);
+    /// The chars from here on that `keep` accepts, as a slice of the source: a key is copied
+    /// only when a step keeps it, not `flatMap` or its parameter's name.
+    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> &'s str {
+        let source = self.source;
+        let start = self.byte_pos();
+        while self.peek().is_some_and(&keep) {
             self.pos += 1;
         }
-        taken
+        &source[start..self.byte_pos()]
     }
 
     fn path(&mut self) -> ParseResult<Vec<Step>> {
@@ -160,7 +168,7 @@ impl Parser<'_> {
         if self.peek() != Some('(') {
             return Ok(Step {
                 start,
-                op: StepOp::Key(key),
+                op: StepOp::Key(key.to_owned()),
             });
         }
         if key != "flatMap" {
@@ -246,10 +254,9 @@ impl Parser<'_> {
         if digits.is_empty() {
             return self.error(digits_pos, "expected digits after `-`");
         }
-        let signed = if negative {
-            format!("-{digits}")
-        } else {
-            digits
+        let signed = match negative {
+            true => Cow::Owned(format!("-{digits}")),
+            false => Cow::Borrowed(digits),
         };
         signed
             .parse()

@@ -35,6 +35,36 @@ pub(super) fn parts(source: &str) -> Result<Vec<Part>, TemplateSyntaxError> {
     Ok(parts)
 }
 
+/// Calls `found` with each variable `source` reads, its name and the char offset of its `{{`,
+/// when every placeholder is a bare name (`{{name}}`): what [`parts`] would find, without
+/// building the template. False, with some calls made already, when a placeholder holds more
+/// than a name or is broken: [`parts`] must judge that template.
+pub(crate) fn bare_variables<'s>(source: &'s str, mut found: impl FnMut(&'s str, usize)) -> bool {
+    let mut pos = 0;
+    while let Some(at) = find_doubled(&source[pos..], b'{') {
+        // As in `parts`: the placeholder is the innermost `{{`.
+        let mut open = pos + at;
+        while source[open + 2..].starts_with('{') {
+            open += 1;
+        }
+        let inner_start = open + 2;
+        let Some(inner_len) = find_doubled(&source[inner_start..], b'}') else {
+            return false;
+        };
+        // As `placeholder` reads a name with no path; `secret` and odd characters go there too.
+        let name = source[inner_start..inner_start + inner_len].trim();
+        let bare = !name.is_empty()
+            && name != "secret"
+            && !name.contains(|c: char| matches!(c, '.' | '[' | ']' | '{' | '}') || c.is_control());
+        if !bare {
+            return false;
+        }
+        found(name, char_offset(source, open));
+        pos = inner_start + inner_len + 2;
+    }
+    true
+}
+
 /// The byte offset of the first `{{` (or `}}`) in `text`: the same as `text.find("{{")`, without
 /// setting up a substring search for each of the many short texts a flow holds.
 pub(crate) fn find_doubled(text: &str, brace: u8) -> Option<usize> {

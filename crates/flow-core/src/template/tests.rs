@@ -267,6 +267,22 @@ proptest! {
         let _ = Template::parse(&source);
     }
 
+    /// `bare_variables`, which spares the checks a second parse, finds what the parser finds.
+    #[test]
+    fn bare_variables_agree_with_the_parser(source in r#"[{}ab .\[\]0-9é\n ]{0,30}|[a-z ]{0,5}\{\{ ?(secret|[a-zé ]{0,6}) ?\}\}[a-z{} ]{0,8}"#) {
+        let mut found = Vec::new();
+        if super::bare_variables(&source, |name, offset| found.push((name.to_owned(), offset))) {
+            let template = Template::parse(&source);
+            prop_assert!(template.is_ok(), "{:?}", template);
+            let parsed: Vec<(String, usize)> = template
+                .unwrap()
+                .variables()
+                .map(|variable| (variable.name.clone(), variable.offset))
+                .collect();
+            prop_assert_eq!(found, parsed);
+        }
+    }
+
     #[test]
     fn parse_never_panics_on_brace_heavy_text(source in r#"[{}ab .\[\]0-9é$"'()=>]{0,30}"#) {
         if let Ok(template) = Template::parse(&source) {

@@ -6,26 +6,34 @@
 //! in the same order, written as itself or as an escape; walking the value and the source
 //! together, skipping whitespace on the source side, finds it.
 
+use std::sync::OnceLock;
+
 use super::{Node, NodeValue, ScalarStyle, Span};
 
 /// A flow file's text, indexed by line, to turn positions inside scalars into file positions.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     text: String,
-    /// Byte offset where each line starts; line 1 is at index 0.
-    line_starts: Vec<usize>,
+    /// Byte offset where each line starts; line 1 is at index 0. Built on the first lookup:
+    /// a flow without diagnostics never asks, and indexing a long file costs a pass over it.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceMap {
     /// Indexes `text`.
     pub fn new(text: &str) -> SourceMap {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(byte, _)| byte + 1))
-            .collect();
         SourceMap {
             text: text.to_owned(),
-            line_starts,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(byte, _)| byte + 1))
+                .collect()
+        })
     }
 
     /// Where the character at `offset` (in chars) of `node`'s value is written in the file.
@@ -85,7 +93,7 @@ impl SourceMap {
     }
 
     fn cursor_at(&self, span: Span) -> Option<Cursor<'_>> {
-        let line_start = *self.line_starts.get(span.line.checked_sub(1)? as usize)?;
+        let line_start = *self.line_starts().get(span.line.checked_sub(1)? as usize)?;
         let line = &self.text[line_start..];
         let byte = match line
             .char_indices()
