@@ -129,12 +129,22 @@ async fn step<R: WebhookRunner>(
             )
         }
     };
+    // The request is done with: its URL goes into the trace as it is when there is no secret to
+    // mask in it.
+    let (method, url) = match request {
+        Some(request) => {
+            let url = match run.secrets.is_empty() {
+                true => request.url,
+                false => run.secrets.redact(&request.url),
+            };
+            (Some(request.method.as_str().to_owned()), Some(url))
+        }
+        None => (None, None),
+    };
     let trace = WebhookTrace {
         block: id.clone(),
-        method: request.as_ref().map(|request| request.method.to_string()),
-        url: request
-            .as_ref()
-            .map(|request| run.secrets.redact(&request.url)),
+        method,
+        url,
         outcome,
         duration,
     };
