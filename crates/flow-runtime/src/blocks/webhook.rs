@@ -17,7 +17,6 @@ use crate::error::RuntimeError;
 use crate::executor::Run;
 use crate::runner::{RunOutcome, WebhookCall, WebhookRunner};
 use crate::turn::{TraceEvent, WebhookOutcome, WebhookTrace};
-use crate::values;
 use flow_http::{build_request, extract};
 
 use super::Step;
@@ -92,8 +91,9 @@ async fn step<R: WebhookRunner>(
             span.record("status", status);
             span.record("outcome", "success");
             let mut saved = Vec::with_capacity(saves.len());
+            // `extract` already fitted each value to its variable's declared type, which leaves
+            // nothing for `values::coerce_lenient` to change: it is not looked up again.
             for (name, value) in saves {
-                let value = values::coerce_lenient(value, declared_type(flow, &name));
                 run.set_variable(&name, value);
                 saved.push(name);
             }
