@@ -22,6 +22,8 @@
 //! naming it. So is `null` anywhere it would be written as text; a JSON body keeps it as `null`.
 //! No error message carries a secret's value.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use flow_core::flow::{Body, ValueTemplate, Webhook, WebhookSettings};
@@ -69,7 +71,7 @@ enum Origin<'t> {
 
 /// One piece of a rendered template: text written in the flow, or a placeholder's text.
 struct Piece<'t> {
-    text: std::borrow::Cow<'t, str>,
+    text: Cow<'t, str>,
     origin: Origin<'t>,
 }
 
@@ -78,7 +80,7 @@ struct Renderer<'a, 'v> {
     secrets: &'a Secrets,
 }
 
-impl Renderer<'_, '_> {
+impl<'v> Renderer<'_, 'v> {
     fn request(
         &self,
         block_id: &str,
@@ -105,9 +107,10 @@ impl Renderer<'_, '_> {
 
     /// The value a placeholder stands for: the variable's (or the part its path names), or the
     /// secret's as a string.
-    fn value(&self, part: &Part) -> Result<Value, WebhookError> {
+    /// A variable's own value is borrowed, not copied.
+    fn value(&self, part: &Part) -> Result<Cow<'v, Value>, WebhookError> {
         match part {
-            Part::Literal(text) => Ok(Value::String(text.clone())),
+            Part::Literal(text) => Ok(Cow::Owned(Value::String(text.clone()))),
             Part::Variable(variable) => {
                 let Some(value) = (self.variables)(&variable.name) else {
                     return Err(bad_request(format!(
@@ -116,8 +119,8 @@ impl Renderer<'_, '_> {
                     )));
                 };
                 match &variable.path {
-                    None => Ok(value.into_owned()),
-                    Some(path) => path.evaluate(&value).map_err(|key_error| {
+                    None => Ok(value),
+                    Some(path) => path.evaluate(&value).map(Cow::Owned).map_err(|key_error| {
                         bad_request(format!(
                             "variable `{}` is not set ({key_error})",
                             placeholder_name(part)
@@ -126,7 +129,7 @@ impl Renderer<'_, '_> {
                 }
             }
             Part::Secret(name) => match self.secrets.get(name) {
-                Some(secret) => Ok(Value::String(secret.to_owned())),
+                Some(secret) => Ok(Cow::Owned(Value::String(secret.to_owned()))),
                 None => Err(bad_request(format!(
                     "secret `{name}` is not set (set {ENV_PREFIX}{name})"
                 ))),
@@ -135,38 +138,55 @@ impl Renderer<'_, '_> {
     }
 
     /// The template's pieces, each placeholder as text (see [`value_to_text`]).
-    fn pieces<'t>(&self, template: &'t Template) -> Result<Vec<Piece<'t>>, WebhookError> {
+    fn pieces<'t>(&self, template: &'t Template) -> Result<Vec<Piece<'t>>, WebhookError>
+    where
+        'v: 't,
+    {
         template
             .parts()
             .iter()
-            .map(|part| match part {
-                Part::Literal(text) => Ok(Piece {
-                    text: text.as_str().into(),
-                    origin: Origin::Literal,
-                }),
-                placeholder => {
-                    let value = self.value(placeholder)?;
-                    if value.is_null() {
-                        return Err(bad_request(format!(
-                            "variable `{}` is null, which cannot be sent as text",
-                            placeholder_name(placeholder)
-                        )));
-                    }
-                    Ok(Piece {
-                        text: value_to_text(&value).into(),
-                        origin: Origin::Placeholder(placeholder),
-                    })
-                }
-            })
+            .map(|part| self.piece(part))
             .collect()
     }
 
+    /// One piece of a template, a placeholder as text (see [`value_to_text`]); a stored string
+    /// is borrowed, not copied.
+    fn piece<'t>(&self, part: &'t Part) -> Result<Piece<'t>, WebhookError>
+    where
+        'v: 't,
+    {
+        match part {
+            Part::Literal(text) => Ok(Piece {
+                text: text.as_str().into(),
+                origin: Origin::Literal,
+            }),
+            placeholder => {
+                let value = self.value(placeholder)?;
+                if value.is_null() {
+                    return Err(bad_request(format!(
+                        "variable `{}` is null, which cannot be sent as text",
+                        placeholder_name(placeholder)
+                    )));
+                }
+                let text = match value {
+                    Cow::Borrowed(Value::String(text)) => Cow::Borrowed(text.as_str()),
+                    Cow::Owned(Value::String(text)) => Cow::Owned(text),
+                    value => Cow::Owned(value_to_text(&value)),
+                };
+                Ok(Piece {
+                    text,
+                    origin: Origin::Placeholder(placeholder),
+                })
+            }
+        }
+    }
+
     fn text(&self, template: &Template) -> Result<String, WebhookError> {
-        Ok(self
-            .pieces(template)?
-            .iter()
-            .map(|piece| piece.text.as_ref())
-            .collect())
+        let mut text = String::new();
+        for part in template.parts() {
+            text.push_str(&self.piece(part)?.text);
+        }
+        Ok(text)
     }
 
     /// The URL: literals as written, values percent-encoded, then the `query:` pairs (S7, S9).
@@ -226,20 +246,28 @@ impl Renderer<'_, '_> {
     /// A header's value as text; a line break, NUL or other control character is refused, since
     /// it could end the header and start another (or the body).
     fn header_value(&self, name: &str, template: &Template) -> Result<String, WebhookError> {
-        let pieces = self.pieces(template)?;
-        for piece in &pieces {
-            if piece.text.chars().any(|c| c.is_control() && c != '\t') {
+        // Every piece is rendered before a refused character is reported, as when they were
+        // gathered first: a placeholder that cannot be rendered is the error then.
+        let mut value = String::new();
+        let mut refused = None;
+        for part in template.parts() {
+            let piece = self.piece(part)?;
+            if refused.is_none() && piece.text.chars().any(|c| c.is_control() && c != '\t') {
                 let from = match piece.origin {
                     Origin::Literal => String::new(),
                     Origin::Placeholder(part) => format!(" (from {})", describe(part)),
                 };
-                return Err(bad_request(format!(
+                refused = Some(bad_request(format!(
                     "the value of header `{name}` contains a line break, NUL or other control \
                      character{from}, which a header cannot carry"
                 )));
             }
+            value.push_str(&piece.text);
         }
-        Ok(pieces.iter().map(|piece| piece.text.as_ref()).collect())
+        match refused {
+            Some(error) => Err(error),
+            None => Ok(value),
+        }
     }
 
     fn body(&self, body: &Body) -> Result<RequestBody, WebhookError> {
@@ -262,7 +290,7 @@ impl Renderer<'_, '_> {
         match template {
             ValueTemplate::Literal(value) => Ok(value.clone()),
             ValueTemplate::Text(text) => match text.single_placeholder() {
-                Some(part) => self.value(part),
+                Some(part) => self.value(part).map(Cow::into_owned),
                 None => self.text(text).map(Value::String),
             },
             ValueTemplate::List(items) => items.iter().map(|item| self.json(item)).collect(),

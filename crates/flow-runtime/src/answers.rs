@@ -32,7 +32,10 @@ pub(crate) fn offered_options<'v>(
             let listed = |item: &&Value| !item.is_null();
             match value {
                 Some(Cow::Borrowed(Value::Array(items))) => {
-                    items.iter().filter(listed).map(item_text).collect()
+                    // Sized for the whole list at once: a filter gives no length to size it by.
+                    let mut options = Vec::with_capacity(items.len());
+                    options.extend(items.iter().filter(listed).map(item_text));
+                    options
                 }
                 Some(Cow::Owned(Value::Array(items))) => items
                     .iter()

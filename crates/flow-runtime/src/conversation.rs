@@ -135,7 +135,8 @@ pub struct Frame {
 ///
 /// A store copies a conversation at every load and save, so the parts that can be large are
 /// shared between copies, not copied: the map of variables is copied on the first change of a
-/// turn ([`Arc::make_mut`]), and no value (a whole webhook body, for one) is ever copied.
+/// turn (with room for the names the turn adds), and no value (a whole webhook body, for one)
+/// is ever copied.
 /// Serialized, they read as plain maps of values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
@@ -302,8 +303,8 @@ impl Conversation {
     pub(crate) fn store(&mut self, name: &str, value: Option<Arc<Value>>) -> Stored {
         match name {
             CONVERSATION_ID | BOT => (None, None),
-            _ if is_shared(name) => replace(Arc::make_mut(&mut self.shared), name, value),
-            _ => replace(Arc::make_mut(&mut self.variables), name, value),
+            _ if is_shared(name) => replace(own(&mut self.shared), name, value),
+            _ => replace(own(&mut self.variables), name, value),
         }
     }
 
@@ -385,6 +386,27 @@ pub(crate) type Stored = (Option<Arc<str>>, Option<Arc<Value>>);
 
 /// Puts `value` in `map` under `name`, or takes `name` out for `None`.
 /// A name already there keeps its place (and its key, so nothing is allocated for it).
+/// Names a turn's copy of the variables has room for beyond those it copies, so that the new
+/// names a turn stores (an answer, a webhook's saves) seldom make it grow.
+const ROOM_FOR_NEW_NAMES: usize = 4;
+
+/// `map`, made this conversation's own: like [`Arc::make_mut`], but a copy (made on a turn's
+/// first change, while the store still holds the old map) has room for new names.
+fn own(map: &mut Arc<Variables>) -> &mut Variables {
+    if Arc::get_mut(map).is_none() {
+        let mut copy = Variables::with_capacity_and_hasher(
+            map.len() + ROOM_FOR_NEW_NAMES,
+            map.hasher().clone(),
+        );
+        copy.extend(
+            map.iter()
+                .map(|(name, value)| (name.clone(), value.clone())),
+        );
+        *map = Arc::new(copy);
+    }
+    Arc::make_mut(map)
+}
+
 fn replace(map: &mut Variables, name: &str, value: Option<Arc<Value>>) -> Stored {
     match (map.get_full_mut(name), value) {
         (Some((_, key, slot)), Some(value)) => {

@@ -309,14 +309,18 @@ impl<R: WebhookRunner> Executor<R> {
         conversation.take_timer();
         conversation.set_status(Status::Waiting);
         let mut blocks_run = 0;
+        // The bot only changes at a jump: its flow is looked up again only then.
+        let mut current: Option<&Flow> = None;
         loop {
-            let Some(flow) = self.project.flow(conversation.bot()) else {
+            let cached = current.filter(|flow| flow.id() == conversation.bot());
+            let Some(flow) = cached.or_else(|| self.project.flow(conversation.bot())) else {
                 turn.error(RuntimeError::MissingBlock {
                     bot: conversation.bot().to_owned(),
                     block: conversation.cursor().clone(),
                 });
                 return;
             };
+            current = Some(flow);
             let Some(block) = flow.block(conversation.cursor().as_str()) else {
                 turn.error(RuntimeError::MissingBlock {
                     bot: flow.id().to_owned(),

@@ -37,8 +37,28 @@ pub enum SessionError {
     Store(#[from] StoreError),
 }
 
-/// Each conversation's turn lock by id, hashed with a fast hash seeded at random per map.
-type Locks = HashMap<ConversationId, Arc<AsyncMutex<()>>, foldhash::fast::RandomState>;
+/// A conversation's turn lock.
+type TurnLock = Arc<AsyncMutex<()>>;
+
+/// How many forgotten locks are kept for reuse.
+const SPARE_LOCKS: usize = 64;
+
+/// Each conversation's turn lock by id, hashed with a fast hash seeded at random per map, and
+/// the locks no conversation uses any more, kept for the next ones instead of allocating one
+/// per turn.
+#[derive(Debug, Default)]
+struct Locks {
+    by_id: HashMap<ConversationId, TurnLock, foldhash::fast::RandomState>,
+    spare: Vec<TurnLock>,
+}
+
+impl Locks {
+    /// Nobody holds or waits for any conversation's lock.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
 
 /// Runs turns of stored conversations, one at a time per conversation.
 #[derive(Debug)]
@@ -137,11 +157,18 @@ impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
 
     /// Waits for the conversation's own lock. The guard it returns gives the lock back, and
     /// forgets it once nobody else waits for it, even if the turn is cancelled while waiting.
-    async fn turnstile(&self, id: &ConversationId) -> Turnstile<'_> {
-        let lock = self.locks().entry(id.clone()).or_default().clone();
+    async fn turnstile<'s>(&'s self, id: &'s ConversationId) -> Turnstile<'s> {
+        let lock = {
+            let mut locks = self.locks();
+            let Locks { by_id, spare } = &mut *locks;
+            by_id
+                .entry(id.clone())
+                .or_insert_with(|| spare.pop().unwrap_or_default())
+                .clone()
+        };
         let mut turnstile = Turnstile {
             locks: &self.locks,
-            id: id.clone(),
+            id,
             lock: Some(lock.clone()),
             guard: None,
         };
@@ -162,8 +189,8 @@ fn lock_map(locks: &Mutex<Locks>) -> MutexGuard<'_, Locks> {
 /// Holds one conversation's turn lock.
 struct Turnstile<'s> {
     locks: &'s Mutex<Locks>,
-    id: ConversationId,
-    lock: Option<Arc<AsyncMutex<()>>>,
+    id: &'s ConversationId,
+    lock: Option<TurnLock>,
     guard: Option<OwnedMutexGuard<()>>,
 }
 
@@ -173,12 +200,15 @@ impl Drop for Turnstile<'_> {
         self.lock.take();
         let mut locks = lock_map(self.locks);
         // Clones are only made under the map's lock, so a count of one (the map's own) means
-        // nobody holds or waits for this conversation's lock.
-        if locks
-            .get(&self.id)
-            .is_some_and(|lock| Arc::strong_count(lock) == 1)
-        {
-            locks.remove(&self.id);
+        // nobody holds or waits for this conversation's lock: it is free, and can serve another.
+        // Removing it first and putting it back when someone still waits hashes the id once in
+        // the usual case, where nobody does.
+        if let Some((id, lock)) = locks.by_id.remove_entry(self.id) {
+            if Arc::strong_count(&lock) > 1 {
+                locks.by_id.insert(id, lock);
+            } else if locks.spare.len() < SPARE_LOCKS {
+                locks.spare.push(lock);
+            }
         }
     }
 }

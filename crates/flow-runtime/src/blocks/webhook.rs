@@ -17,7 +17,6 @@ use crate::error::RuntimeError;
 use crate::executor::Run;
 use crate::runner::{RunOutcome, WebhookCall, WebhookRunner};
 use crate::turn::{TraceEvent, WebhookOutcome, WebhookTrace};
-use crate::values;
 use flow_http::{build_request, extract};
 
 use super::Step;
@@ -92,8 +91,9 @@ async fn step<R: WebhookRunner>(
             span.record("status", status);
             span.record("outcome", "success");
             let mut saved = Vec::with_capacity(saves.len());
+            // `extract` already fitted each value to its variable's declared type, which leaves
+            // nothing for `values::coerce_lenient` to change: it is not looked up again.
             for (name, value) in saves {
-                let value = values::coerce_lenient(value, declared_type(flow, &name));
                 run.set_variable(&name, value);
                 saved.push(name);
             }
@@ -129,12 +129,22 @@ async fn step<R: WebhookRunner>(
             )
         }
     };
+    // The request is done with: its URL goes into the trace as it is when there is no secret to
+    // mask in it.
+    let (method, url) = match request {
+        Some(request) => {
+            let url = match run.secrets.is_empty() {
+                true => request.url,
+                false => run.secrets.redact(&request.url),
+            };
+            (Some(request.method.as_str().to_owned()), Some(url))
+        }
+        None => (None, None),
+    };
     let trace = WebhookTrace {
         block: id.clone(),
-        method: request.as_ref().map(|request| request.method.to_string()),
-        url: request
-            .as_ref()
-            .map(|request| run.secrets.redact(&request.url)),
+        method,
+        url,
         outcome,
         duration,
     };
