@@ -103,6 +103,17 @@ pub struct Client {
     secrets: Arc<Secrets>,
 }
 
+/// Makes ring rustls' process-wide cryptography, unless the host installed one already
+/// (reqwest then uses the host's). flowbot builds rustls without aws-lc-rs, reqwest's default,
+/// whose C library took most of a cold release build.
+fn install_crypto_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // An error means another provider is installed: that one serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 impl Client {
     /// A client with `config` and no secrets.
     pub fn new(config: ClientConfig) -> Result<Client, ClientBuildError> {
@@ -110,6 +121,7 @@ impl Client {
             0 => reqwest::redirect::Policy::none(),
             max => reqwest::redirect::Policy::limited(max),
         };
+        install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .redirect(redirect)

@@ -418,6 +418,31 @@ async fn connection_closed_without_an_answer_is_a_connection_error() {
 }
 
 #[tokio::test]
+async fn an_https_target_that_does_not_speak_tls_is_a_connection_error() {
+    // The client must really start TLS (its cryptography comes from ring, installed by
+    // `Client::new`): the server sees a TLS handshake record, answers in plain HTTP, and the
+    // handshake fails as a connection error rather than a panic or a response.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let first_bytes = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut hello = vec![0; 5];
+        socket.read_exact(&mut hello).await.unwrap();
+        let _ = socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+            .await;
+        hello
+    });
+    let error = client()
+        .send(&get_request(format!("https://{addr}/")))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::ConnectionError, "{error}");
+    let hello = first_bytes.await.unwrap();
+    assert_eq!(hello[0], 0x16, "a TLS handshake record, not {hello:?}");
+}
+
+#[tokio::test]
 async fn connection_closed_mid_body_is_a_connection_error() {
     let base = serve_raw(
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":",
