@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 
 /// True for the file names flowbot reads as flows.
 fn is_yaml(path: &Path) -> bool {
@@ -47,22 +47,19 @@ pub fn load(path: &Path) -> Result<flow_core::LoadedFile> {
 /// Loads one flow that must be free of errors, as `graph` and the runner need.
 pub fn load_flow(path: &Path) -> Result<flow_core::Flow> {
     let file = load(path)?;
-    let errors: Vec<String> = file
-        .loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| format!("{}:{d}", file.file))
-        .collect();
-    match file.loaded.flow {
-        Some(flow) => Ok(flow),
-        None => bail!(
+    file.loaded.into_flow().map_err(|errors| {
+        let lines: Vec<String> = errors
+            .0
+            .iter()
+            .map(|d| format!("{}:{d}", file.file))
+            .collect();
+        anyhow!(
             "{} has errors (run `flowbot validate {}`):\n{}",
             file.file,
             file.file,
-            errors.join("\n")
-        ),
-    }
+            lines.join("\n")
+        )
+    })
 }
 
 /// The YAML files directly in `folder`, sorted.

@@ -1,6 +1,31 @@
 //! `flowbot webhook`, the "Test the URL" of S10, against stub servers on 127.0.0.1.
 
+use std::path::Path;
+use std::process::Command;
+
 use crate::support::{flowbot, scratch, shop_copy, text, ShopServer};
+
+/// `flowbot webhook FLOW fetch_products ARGS...`, ready to run.
+fn probe(flow: &Path, args: &[&str]) -> Command {
+    let mut command = flowbot();
+    command
+        .args(["webhook", flow.to_str().unwrap(), "fetch_products"])
+        .args(args);
+    command
+}
+
+/// Runs `command`, checks that it exits with `code`, and gives its standard output.
+fn stdout_of(command: &mut Command, code: i32) -> String {
+    let output = command.output().unwrap();
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    stdout
+}
 
 #[test]
 fn a_success_shows_the_request_the_response_each_save_and_the_paths() {
@@ -8,18 +33,13 @@ fn a_success_shows_the_request_the_response_each_save_and_the_paths() {
     let dir = scratch("probe-success");
     let flow = shop_copy(&dir, &server.url("/products"), true);
     let saved = dir.join("fetch_products.yaml");
-    let output = flowbot()
-        .env("FLOWBOT_SECRET_SHOP_TOKEN", "s3cr3t-token")
-        .args(["webhook", flow.to_str().unwrap(), "fetch_products"])
-        .args(["--var", "name=Ada", "--save", saved.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
+    let stdout = stdout_of(
+        probe(
+            &flow,
+            &["--var", "name=Ada", "--save", saved.to_str().unwrap()],
+        )
+        .env("FLOWBOT_SECRET_SHOP_TOKEN", "s3cr3t-token"),
+        0,
     );
     // The request went out once, with the secret, and is shown with the secret hidden.
     let hits = server.hits();
@@ -73,23 +93,7 @@ fn a_path_that_does_not_match_is_a_key_error_and_nothing_is_saved() {
     let server = ShopServer::start();
     let dir = scratch("probe-key-error");
     let flow = shop_copy(&dir, &server.url("/one-product"), false);
-    let output = flowbot()
-        .args([
-            "webhook",
-            flow.to_str().unwrap(),
-            "fetch_products",
-            "--var",
-            "name=Ada",
-        ])
-        .output()
-        .unwrap();
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
+    let stdout = stdout_of(&mut probe(&flow, &["--var", "name=Ada"]), 1);
     // Each save is shown on its own: the first works, the second does not.
     assert!(stdout.contains("    = [\"iPhone 9\"]\n"), "{stdout}");
     assert!(
@@ -116,23 +120,12 @@ fn a_status_other_than_success_is_a_bad_response_with_its_body() {
     let dir = scratch("probe-bad-response");
     let flow = shop_copy(&dir, &server.url("/down"), false);
     let saved = dir.join("down.yaml");
-    let output = flowbot()
-        .args([
-            "webhook",
-            flow.to_str().unwrap(),
-            "fetch_products",
-            "--var",
-            "name=Ada",
-        ])
-        .args(["--save", saved.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{stdout}{}",
-        text(&output.stderr)
+    let stdout = stdout_of(
+        &mut probe(
+            &flow,
+            &["--var", "name=Ada", "--save", saved.to_str().unwrap()],
+        ),
+        1,
     );
     assert!(stdout.contains("response\n  status 500 in "), "{stdout}");
     assert!(
@@ -161,12 +154,7 @@ fn a_request_missing_a_variable_is_not_sent() {
     let server = ShopServer::start();
     let dir = scratch("probe-missing-variable");
     let flow = shop_copy(&dir, &server.url("/products"), false);
-    let output = flowbot()
-        .args(["webhook", flow.to_str().unwrap(), "fetch_products"])
-        .output()
-        .unwrap();
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let stdout = stdout_of(&mut probe(&flow, &[]), 1);
     assert!(
         stdout.contains("BadRequest: variable `name` is not set"),
         "{stdout}"
@@ -199,28 +187,24 @@ fn long_bodies_and_path_lists_are_shortened_unless_full() {
     let server = ShopServer::start();
     let dir = scratch("probe-long");
     let flow = shop_copy(&dir, &server.url("/many"), false);
-    let probe = |full: bool| {
-        let mut command = flowbot();
-        command.args([
-            "webhook",
-            flow.to_str().unwrap(),
-            "fetch_products",
-            "--var",
-            "name=Ada",
-        ]);
-        if full {
-            command.arg("--full");
-        }
-        text(&command.output().unwrap().stdout)
-    };
-    let short = probe(false);
+    let short = text(
+        &probe(&flow, &["--var", "name=Ada"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
     // 100 products of 4 lines each, plus four lines around them: 404 lines, 60 shown.
     assert!(
         short.contains("  … 344 more lines (--full shows them)\n"),
         "{short}"
     );
     assert!(!short.contains("product 99"), "{short}");
-    let full = probe(true);
+    let full = text(
+        &probe(&flow, &["--var", "name=Ada", "--full"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
     assert!(!full.contains("more lines"), "{full}");
     assert!(full.contains("\"title\": \"product 99\""), "{full}");
     // The path list is short anyway: arrays are suggested by their first element.

@@ -29,16 +29,9 @@ pub fn flow(url: &str) -> anyhow::Result<Flow> {
         "flows/shop.yaml no longer calls {SHOP_URL}"
     );
     let source = SHOP.replace(SHOP_URL, url);
-    let loaded = flow_core::load(&source);
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.is_error())
-        .map(ToString::to_string)
-        .collect();
-    loaded
-        .flow
-        .with_context(|| format!("the shop bot does not load: {}", errors.join("; ")))
+    flow_core::load(&source)
+        .into_flow()
+        .context("the shop bot does not load")
 }
 
 /// Sessions of the shop bot over `store`, answering its webhook with `runner`.

@@ -253,6 +253,11 @@ impl Diagnostic {
     }
 }
 
+/// The errors that kept a flow from loading; shown one per line, as `flowbot validate` would.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct FlowErrors(pub Vec<Diagnostic>);
+
 impl fmt::Display for Diagnostic {
     /// `file:line:column: severity: message (help)`, the form editors and terminals link.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

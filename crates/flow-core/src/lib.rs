@@ -21,6 +21,6 @@ mod validate;
 pub mod yaml;
 
 pub use compile::{load, Loaded, BLOCK_KINDS};
-pub use diagnostic::{Diagnostic, Severity};
+pub use diagnostic::{Diagnostic, FlowErrors, Severity};
 pub use flow::{Block, BlockId, BlockKind, Flow};
 pub use project::{link, LoadedFile, Project};

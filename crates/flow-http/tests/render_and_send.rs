@@ -129,15 +129,9 @@ async fn serve() -> String {
 }
 
 fn flow() -> Flow {
-    let loaded = flow_core::load(SHOP);
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(ToString::to_string)
-        .collect();
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
-    loaded.flow.unwrap()
+    flow_core::load(SHOP)
+        .into_flow()
+        .unwrap_or_else(|errors| panic!("{errors}"))
 }
 
 fn webhook<'f>(flow: &'f Flow, id: &str) -> &'f Webhook {

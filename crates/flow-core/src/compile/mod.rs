@@ -10,7 +10,7 @@ use indexmap::{IndexMap, IndexSet};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::Value;
 
-use crate::diagnostic::{self, Diagnostic, Problem};
+use crate::diagnostic::{self, Diagnostic, FlowErrors, Problem};
 use crate::flow::{
     AcceptStatus, Block, BlockId, Edge, Flow, IdHasher, Settings, VarType, VariableDecl,
     WebhookSettings,
@@ -41,6 +41,21 @@ pub struct Loaded {
     pub flow: Option<Flow>,
     /// Errors and warnings, in file order.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// The flow, or its errors (warnings left out) when it has any.
+    pub fn into_flow(self) -> Result<Flow, FlowErrors> {
+        match self.flow {
+            Some(flow) => Ok(flow),
+            None => Err(FlowErrors(
+                self.diagnostics
+                    .into_iter()
+                    .filter(Diagnostic::is_error)
+                    .collect(),
+            )),
+        }
+    }
 }
 
 /// Every block id of a flow, in file order.

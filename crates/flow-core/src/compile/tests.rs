@@ -98,3 +98,19 @@ fn the_example_flows_load_without_any_diagnostic() {
         assert!(diagnostics.is_empty(), "{}:\n{rendered}", path.display());
     });
 }
+
+#[test]
+fn into_flow_gives_the_flow_despite_warnings_and_only_the_errors_otherwise() {
+    let warned = "bot: a\nblocks:\n  hi:\n    end: Hi\n  lost:\n    end: Never\n";
+    let loaded = crate::load(warned);
+    assert_eq!(loaded.diagnostics.len(), 1, "{:?}", loaded.diagnostics);
+    assert!(loaded.into_flow().is_ok());
+
+    let broken = "bot: a\nblocks:\n  hi:\n    message: Hi\n    next: nowhere\n  lost:\n    end: Never\n  gone:\n    next: hi\n";
+    let errors = crate::load(broken).into_flow().unwrap_err();
+    assert!(errors.0.iter().all(Diagnostic::is_error));
+    assert_eq!(errors.0.len(), 2, "{errors}");
+    // Shown one per line, as `flowbot validate` prints them.
+    assert_eq!(errors.to_string().lines().count(), 2, "{errors}");
+    assert!(errors.to_string().starts_with("5:11: error: "), "{errors}");
+}

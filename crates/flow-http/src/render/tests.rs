@@ -18,15 +18,9 @@ fn webhook_with_settings(body: &str, settings: &str) -> (Webhook, WebhookSetting
     let source = format!(
         "bot: t\n{settings}blocks:\n  call:\n    webhook:\n{indented}    next: done\n  done:\n    end: bye\n"
     );
-    let loaded = flow_core::load(&source);
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(ToString::to_string)
-        .collect();
-    assert!(errors.is_empty(), "{source}\n{}", errors.join("\n"));
-    let flow = loaded.flow.unwrap();
+    let flow = flow_core::load(&source)
+        .into_flow()
+        .unwrap_or_else(|errors| panic!("{source}\n{errors}"));
     let BlockKind::Webhook(webhook) = &flow.block("call").unwrap().kind else {
         panic!("not a webhook");
     };

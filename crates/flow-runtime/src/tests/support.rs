@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use flow_core::flow::Flow;
-use flow_core::{LoadedFile, Project};
+use flow_core::{Diagnostic, FlowErrors, LoadedFile, Project};
 use serde_json::Value;
 
 use crate::{Conversation, ConversationId, Executor, Output, StartOptions, Turn, WebhookRunner};
@@ -22,19 +22,9 @@ pub(crate) const FAQ: &str = include_str!("../../../../flows/faq.yaml");
 
 /// Loads `source`, failing the test with the diagnostics if it has errors.
 pub(crate) fn flow(source: &str) -> Flow {
-    let loaded = flow_core::load(source);
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.is_error())
-        .map(ToString::to_string)
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "flow does not load:\n{}",
-        errors.join("\n")
-    );
-    loaded.flow.expect("a flow without errors")
+    flow_core::load(source)
+        .into_flow()
+        .unwrap_or_else(|errors| panic!("flow does not load:\n{errors}"))
 }
 
 /// A project of the bots in `sources`.
@@ -48,15 +38,14 @@ pub(crate) fn project(sources: &[&str]) -> Arc<Project> {
         })
         .collect();
     let (project, diagnostics) = flow_core::link(files);
-    let errors: Vec<String> = diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.is_error())
-        .map(ToString::to_string)
+    let errors: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .filter(Diagnostic::is_error)
         .collect();
     assert!(
         errors.is_empty(),
         "project does not link:\n{}",
-        errors.join("\n")
+        FlowErrors(errors)
     );
     Arc::new(project)
 }
