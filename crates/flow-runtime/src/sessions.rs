@@ -43,12 +43,12 @@ type TurnLock = Arc<AsyncMutex<()>>;
 /// How many forgotten locks are kept for reuse.
 const SPARE_LOCKS: usize = 64;
 
-/// Each conversation's turn lock by id, hashed with a fast hash seeded at random per map, and
-/// the locks no conversation uses any more, kept for the next ones instead of allocating one
-/// per turn.
+/// Each conversation's turn lock by id, and the locks no conversation uses any more, kept for
+/// the next ones instead of allocating one per turn. Ids may come from clients, so they are
+/// hashed with the standard library's keyed SipHash, as in the store.
 #[derive(Debug, Default)]
 struct Locks {
-    by_id: HashMap<ConversationId, TurnLock, foldhash::fast::RandomState>,
+    by_id: HashMap<ConversationId, TurnLock>,
     spare: Vec<TurnLock>,
 }
 

@@ -54,8 +54,10 @@ pub trait ConversationStore: Send + Sync {
     fn delete(&self, id: &ConversationId) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// The conversations by id, hashed with a fast hash seeded at random per map.
-type Conversations = HashMap<ConversationId, Conversation, foldhash::fast::RandomState>;
+/// The conversations by id. Ids may come from clients, so they are hashed with the standard
+/// library's keyed SipHash, which resists chosen collisions (a fast hash like foldhash does not
+/// promise that to a long-running server).
+type Conversations = HashMap<ConversationId, Conversation>;
 
 /// Conversations in memory, for the simulator, tests, and a server that needs no persistence.
 #[derive(Debug, Default)]
