@@ -1002,6 +1002,33 @@ impl Flow {
         &self.settings
     }
 
+    /// The variables this flow gives a value to: the built-in ones, the declared ones, and the
+    /// ones a block assigns (a question's or a wait's `save_to`, a webhook's `save` and failure
+    /// variable, a `set`, a jump's `save`). Any other name the flow reads is reported when it
+    /// loads, so a name outside these is one the bot never uses. Names may repeat.
+    pub fn assigned_variables(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = BUILT_IN_VARIABLES.to_vec();
+        names.extend(self.variables.keys().map(String::as_str));
+        for block in self.blocks() {
+            match &block.kind {
+                BlockKind::Question(question) => names.extend(question.save_to.as_deref()),
+                BlockKind::Wait(wait) => names.extend(wait.save_to.as_deref()),
+                BlockKind::Webhook(webhook) => {
+                    names.extend(webhook.save.iter().map(|save| save.to.as_str()));
+                    names.push(webhook.failure_variable());
+                }
+                BlockKind::Set(set) => {
+                    names.extend(set.assignments.iter().map(|(name, _)| name.as_str()))
+                }
+                BlockKind::Jump(jump) => {
+                    names.extend(jump.save.iter().map(|(_, parent)| parent.as_str()))
+                }
+                _ => {}
+            }
+        }
+        names
+    }
+
     /// A block by id.
     pub fn block(&self, id: &str) -> Option<&Block> {
         self.blocks.get(id)

@@ -10,9 +10,7 @@ use petgraph::visit::{Bfs, EdgeRef};
 use crate::compile::fits_type;
 use crate::compile::reader::Reporter;
 use crate::diagnostic::Problem;
-use crate::flow::{
-    BlockId, BlockKind, Flow, IdHasher, SetOperation, ValueTemplate, VarType, BUILT_IN_VARIABLES,
-};
+use crate::flow::{BlockId, BlockKind, Flow, IdHasher, SetOperation, ValueTemplate, VarType};
 use crate::template::{bare_variables, find_doubled, Template};
 use crate::yaml::{Node, NodeValue};
 
@@ -103,30 +101,6 @@ fn check_endless_loops(reporter: &mut Reporter, flow: &Flow) {
     });
 }
 
-/// The variables a flow gives a value to: declared, built in, or assigned by a block.
-fn assigned_variables(flow: &Flow) -> Names<'_> {
-    let mut assigned: Names = BUILT_IN_VARIABLES.iter().copied().collect();
-    assigned.extend(flow.variables().keys().map(String::as_str));
-    for block in flow.blocks() {
-        match &block.kind {
-            BlockKind::Question(question) => assigned.extend(question.save_to.as_deref()),
-            BlockKind::Wait(wait) => assigned.extend(wait.save_to.as_deref()),
-            BlockKind::Webhook(webhook) => {
-                assigned.extend(webhook.save.iter().map(|save| save.to.as_str()));
-                assigned.insert(webhook.failure_variable());
-            }
-            BlockKind::Set(set) => {
-                assigned.extend(set.assignments.iter().map(|(name, _)| name.as_str()))
-            }
-            BlockKind::Jump(jump) => {
-                assigned.extend(jump.save.iter().map(|(_, parent)| parent.as_str()))
-            }
-            _ => {}
-        }
-    }
-    assigned
-}
-
 /// The variables a block that failed to compile would assign, read generously from its YAML:
 /// its mistake is reported already, and must not make every later read look unassigned.
 fn assigned_in_yaml<'n>(node: &'n Node, assigned: &mut Names<'n>) {
@@ -164,7 +138,7 @@ fn assigned_in_yaml<'n>(node: &'n Node, assigned: &mut Names<'n>) {
 }
 
 fn check_variables_assigned(reporter: &mut Reporter, flow: &Flow, block_nodes: &[BlockNode]) {
-    let mut assigned = assigned_variables(flow);
+    let mut assigned: Names = flow.assigned_variables().into_iter().collect();
     for (id, _, body) in block_nodes {
         if flow.block(id.as_str()).is_none() {
             assigned_in_yaml(body, &mut assigned);

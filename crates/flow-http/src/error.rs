@@ -145,7 +145,7 @@ pub fn error_body(body: &[u8]) -> Option<Value> {
 }
 
 /// `text` cut to at most `max` characters (plus `…` when cut), never inside a character.
-pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
+pub fn truncate_chars(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),

@@ -67,7 +67,9 @@ pub use classify::classify;
 pub use client::{
     user_agent, Client, ClientBuildError, ClientConfig, RawResponse, Response, DEFAULT_USER_AGENT,
 };
-pub use error::{error_body, ErrorKind, UnknownErrorKind, WebhookError, ERROR_BODY_MAX_CHARS};
+pub use error::{
+    error_body, truncate_chars, ErrorKind, UnknownErrorKind, WebhookError, ERROR_BODY_MAX_CHARS,
+};
 pub use extract::extract;
 pub use render::{build_request, FORM_CONTENT_TYPE};
 pub use request::{format_duration, RequestBody, WebhookRequest, DEFAULT_TIMEOUT};

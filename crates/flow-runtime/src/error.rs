@@ -19,6 +19,17 @@ pub enum RunError {
         /// The block asked for.
         block: BlockId,
     },
+    /// A preset value that cannot go into its variable: the name is one flowbot sets itself, or
+    /// the value does not fit the declared type.
+    #[error("cannot preset `{variable}` of bot `{bot}`: {reason}")]
+    Preset {
+        /// The bot.
+        bot: String,
+        /// The variable.
+        variable: String,
+        /// Why, in the bot author's words.
+        reason: String,
+    },
 }
 
 /// Something that went wrong during a turn. It is one of the turn's outputs; the conversation

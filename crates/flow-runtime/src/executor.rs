@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use flow_core::flow::{Block, BlockId, BlockKind, Flow, LAST_USER_ANSWER};
+use flow_core::flow::{Block, BlockId, BlockKind, Flow, BOT, CONVERSATION_ID, LAST_USER_ANSWER};
 use flow_core::{LoadedFile, Project};
 use flow_http::Secrets;
 use serde_json::Value;
@@ -20,6 +20,7 @@ use crate::conversation::{Conversation, ConversationId, Status, TimerKind};
 use crate::error::{RunError, RuntimeError};
 use crate::runner::WebhookRunner;
 use crate::turn::{Notice, TraceEvent, Turn, VariableChange};
+use crate::values;
 
 #[cfg(test)]
 mod tests;
@@ -121,8 +122,16 @@ impl<R: WebhookRunner> Executor<R> {
                 block,
             });
         }
+        let presets = options
+            .variables
+            .into_iter()
+            .map(|(name, value)| {
+                let value = checked_preset(flow, &name, value)?;
+                Ok((name, value))
+            })
+            .collect::<Result<Vec<_>, RunError>>()?;
         let mut conversation = Conversation::new(id, flow, block);
-        for (name, value) in options.variables {
+        for (name, value) in presets {
             conversation.preset(&name, value);
         }
         let span = self.turn_span(&conversation, "start");
@@ -472,4 +481,27 @@ fn reconcile(flow: &Flow, conversation: &mut Conversation, turn: &mut Turn) -> b
         conversation.set_cursor(flow.start().clone());
     }
     continued
+}
+
+/// A preset value converted to its variable's declared type as a `set` would convert it (`"42"`
+/// for a number), or why it cannot be preset: the value does not fit, or the variable is one
+/// flowbot sets itself (`bot`, `conversation id`).
+fn checked_preset(flow: &Flow, name: &str, value: Value) -> Result<Value, RunError> {
+    let refuse = |reason: String| RunError::Preset {
+        bot: flow.id().to_owned(),
+        variable: name.to_owned(),
+        reason,
+    };
+    if [CONVERSATION_ID, BOT].contains(&name) {
+        return Err(refuse("flowbot sets it for every conversation".to_owned()));
+    }
+    let declared = flow.variables().get(name).and_then(|decl| decl.var_type);
+    values::coerce(value.clone(), declared).map_err(|mismatch| {
+        let shown = flow_http::truncate_chars(&value.to_string(), 60);
+        refuse(format!(
+            "{shown} is {}, and `{name}` is a {} variable",
+            mismatch.found,
+            mismatch.expected.name()
+        ))
+    })
 }

@@ -29,6 +29,23 @@ pub(crate) fn unknown_webhooks(project: &Project, case: &Case) -> Vec<Failure> {
         .collect()
 }
 
+/// The names in `variables` (the presets) that the bot under test never declares, assigns or
+/// has built in: the flow cannot read them, so the preset is most likely a typo.
+pub(crate) fn unknown_presets(project: &Project, bot: &str, case: &Case) -> Vec<Failure> {
+    let Some(flow) = project.flow(bot) else {
+        return Vec::new();
+    };
+    let known = flow.assigned_variables();
+    case.variables
+        .keys()
+        .filter(|name| !known.contains(&name.as_str()))
+        .map(|name| Failure::UnknownPreset {
+            variable: name.clone(),
+            help: flow_core::suggest::did_you_mean(name, known.iter().copied()),
+        })
+        .collect()
+}
+
 pub(crate) fn status(case: &Case, conversation: &Conversation) -> Option<Failure> {
     let expected = case.expect.status?;
     let actual = conversation.status();

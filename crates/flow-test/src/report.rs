@@ -106,6 +106,13 @@ pub enum Failure {
         /// A close webhook block id, if there is one.
         help: Option<String>,
     },
+    /// `variables` presets a variable that the bot never declares, assigns or has built in.
+    UnknownPreset {
+        /// The name given.
+        variable: String,
+        /// A close variable name, if there is one.
+        help: Option<String>,
+    },
     /// A webhook step was reached without an outcome in the case: nothing was sent.
     NoOutcome {
         /// The webhook block.
@@ -164,6 +171,20 @@ impl fmt::Display for Failure {
                 match help {
                     Some(help) => write!(f, " ({help})"),
                     None => Ok(()),
+                }
+            }
+            Failure::UnknownPreset { variable, help } => {
+                write!(
+                    f,
+                    "`variables` presets `{variable}`, which the bot never declares or assigns, \
+                     so it cannot read it"
+                )?;
+                match help {
+                    Some(help) => write!(f, " ({help})"),
+                    None => write!(
+                        f,
+                        " (declare it under the flow's `variables:` if it should)"
+                    ),
                 }
             }
             Failure::NoOutcome { block, request } => {

@@ -158,6 +158,9 @@ impl Job {
         report
             .failures
             .extend(checks::unknown_webhooks(&bot.project, case));
+        report
+            .failures
+            .extend(checks::unknown_presets(&bot.project, &bot.id, case));
         let runner = CaseRunner::new(case, self.http.clone());
         let executor =
             Executor::new(bot.project.clone(), runner).with_secrets(self.secrets.clone());

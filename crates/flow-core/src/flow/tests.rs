@@ -145,3 +145,53 @@ fn model_types_are_send_and_sync() {
     assert_send_sync::<Webhook>();
     assert_send_sync::<Save>();
 }
+
+#[test]
+fn assigned_variables_are_the_built_ins_the_declared_and_every_block_s_targets() {
+    let source = r#"
+bot: assigns
+variables:
+  declared: text
+blocks:
+  ask:
+    question: Name?
+    save_to: answer
+    next: fetch
+  fetch:
+    webhook:
+      url: https://api.example.com
+      save:
+        - path: id
+          to: saved id
+      failure: fetch failure
+    next: count
+  count:
+    set:
+      counter: 1
+    next: pause
+  pause:
+    wait: {save_to: waited}
+    next: done
+  done:
+    end: "{{declared}} {{answer}} {{saved id}} {{counter}} {{waited}} {{fetch failure}}"
+"#;
+    let flow = crate::load(source).into_flow().unwrap();
+    let mut names = flow.assigned_variables();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "answer",
+            "bot",
+            "conversation id",
+            "counter",
+            "declared",
+            "fetch failure",
+            "last user answer",
+            "last webhook failure",
+            "last webhook success",
+            "saved id",
+            "waited",
+        ]
+    );
+}

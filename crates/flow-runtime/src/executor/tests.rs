@@ -91,6 +91,45 @@ async fn a_preset_conversation_may_start_at_any_block() {
 }
 
 #[tokio::test]
+async fn presets_are_converted_to_the_declared_type_or_refused() {
+    let executor = Executor::single(flow(LEAD_CAPTURE), ScriptedRunner::new());
+    let preset = |name: &str, value: serde_json::Value| StartOptions {
+        block: None,
+        variables: vec![(name.to_owned(), value)],
+    };
+    let (chat, _) = Chat::start_with(
+        &executor,
+        "lead_capture",
+        preset("crm attempts", json!("2")),
+    )
+    .await;
+    assert_eq!(chat.var("crm attempts"), json!(2));
+    let (chat, _) = Chat::start_with(&executor, "lead_capture", preset("name", json!(7))).await;
+    assert_eq!(chat.var("name"), json!("7"));
+
+    let refused = [
+        preset("crm attempts", json!("two")),
+        preset("crm attempts", json!([1, 2])),
+        preset("bot", json!("other")),
+        preset("conversation id", json!("other")),
+    ];
+    let mut errors = Vec::new();
+    for options in refused {
+        let error = executor
+            .start("x".into(), "lead_capture", options)
+            .await
+            .unwrap_err();
+        errors.push(error.to_string());
+    }
+    assert_snapshot!(errors.join("\n"), @r#"
+    cannot preset `crm attempts` of bot `lead_capture`: "two" is a text, and `crm attempts` is a number variable
+    cannot preset `crm attempts` of bot `lead_capture`: [1,2] is a list, and `crm attempts` is a number variable
+    cannot preset `bot` of bot `lead_capture`: flowbot sets it for every conversation
+    cannot preset `conversation id` of bot `lead_capture`: flowbot sets it for every conversation
+    "#);
+}
+
+#[tokio::test]
 async fn invalid_answers_get_the_retry_text_until_the_attempts_run_out() {
     let executor = Executor::single(flow(LEAD_CAPTURE), ScriptedRunner::new());
     let (mut chat, _) = Chat::start(&executor, "lead_capture").await;

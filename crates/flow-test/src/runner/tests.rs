@@ -263,6 +263,46 @@ async fn unknown_webhook_names_and_start_blocks_are_reported() {
 }
 
 #[tokio::test]
+async fn presets_must_name_a_variable_of_the_bot_and_fit_its_type() {
+    let flow = "bot: age\nvariables:\n  age: number\nblocks:\n  say:\n    end: \"{{age}}\"\n";
+    let cases = "flow: age.yaml\ncases:
+  - name: a number written as text
+    variables: {age: '42'}
+    conversation:
+      - bot: '42'
+    expect:
+      variables: {age: 42}
+  - name: typo
+    variables: {agee: 42}
+  - name: not a number
+    variables: {age: forty}
+  - name: read only
+    variables: {bot: other}
+";
+    let dir = folder(&[("age.yaml", flow), ("t.yaml", cases)]);
+    let report = run(dir.path(), "t.yaml").await;
+    assert!(report.cases[0].passed(), "{}", report.cases[0].explain());
+    let typo = report.cases[1].explain();
+    assert!(
+        typo.starts_with(
+            "`variables` presets `agee`, which the bot never declares or assigns, so it cannot \
+             read it (did you mean `age`?)\n"
+        ),
+        "{typo}"
+    );
+    assert_eq!(
+        report.cases[2].explain(),
+        "the conversation could not start: cannot preset `age` of bot `age`: \"forty\" is a \
+         text, and `age` is a number variable"
+    );
+    assert_eq!(
+        report.cases[3].explain(),
+        "the conversation could not start: cannot preset `bot` of bot `age`: flowbot sets it \
+         for every conversation"
+    );
+}
+
+#[tokio::test]
 async fn the_filter_runs_the_cases_whose_name_contains_it() {
     let dir = folder(&[
         ("lookup.yaml", &lookup_flow("https://api.example.com")),
