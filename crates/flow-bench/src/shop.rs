@@ -35,7 +35,7 @@ pub fn flow(url: &str) -> anyhow::Result<Flow> {
 }
 
 /// Sessions of the shop bot over `store`, answering its webhook with `runner`.
-pub fn sessions<R: WebhookRunner, S: ConversationStore>(
+pub fn sessions<R: WebhookRunner + 'static, S: ConversationStore + 'static>(
     flow: Flow,
     runner: R,
     store: S,
@@ -66,7 +66,7 @@ pub fn user_name(index: usize) -> String {
 }
 
 /// Starts conversation `index`: it must greet and ask the name.
-pub async fn start<R: WebhookRunner, S: ConversationStore>(
+pub async fn start<R: WebhookRunner + 'static, S: ConversationStore + 'static>(
     sessions: &Sessions<R, S>,
     index: usize,
 ) -> anyhow::Result<Turn> {
@@ -84,7 +84,7 @@ pub async fn start<R: WebhookRunner, S: ConversationStore>(
 /// Runs conversation `index` start to end, three turns, pushing each turn's time to `latencies`,
 /// then deletes it, as a host does with an ended conversation: the store holds only the
 /// conversations in progress, so a longer run does not need more memory.
-pub async fn converse<R: WebhookRunner, S: ConversationStore>(
+pub async fn converse<R: WebhookRunner + 'static, S: ConversationStore + 'static>(
     sessions: &Sessions<R, S>,
     index: usize,
     latencies: &mut Vec<Duration>,

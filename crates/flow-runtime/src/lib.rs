@@ -37,6 +37,14 @@
 //!   is not an answer. A returning bot whose `jump` block is gone goes on at its start.
 //! - An `end` with `restart` resets the built-ins too, and the message that starts the bot over
 //!   is not stored as `last user answer`.
+//! - Presets ([`StartOptions::variables`]) take their variable's declared type as a `set` gives
+//!   it; one that cannot, or one of `bot` or `conversation id`, fails the start
+//!   ([`RunError::Preset`]). Names the bot never uses are taken: a host may give every bot the
+//!   same context.
+//! - A turn through [`Sessions`] runs to its end and is saved even when its caller stops waiting
+//!   for it (a server drops a request's future when the client goes away): the rest of the turn
+//!   goes on as a task of the current tokio runtime, so a webhook it sent is not sent again by
+//!   the next message. The caller just does not see that turn's outputs.
 //!
 //! ```
 //! use flow_runtime::{ConversationId, Executor, ScriptedRunner, StartOptions, Status};

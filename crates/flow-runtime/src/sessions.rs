@@ -6,7 +6,10 @@
 //! a conversation's own lock, never across a webhook call.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
@@ -61,35 +64,99 @@ impl Locks {
 }
 
 /// Runs turns of stored conversations, one at a time per conversation.
+///
+/// A turn runs to its end and is saved even if the caller stops waiting for it (a server drops
+/// a request's future when its client goes away): the rest of the turn is handed to the tokio
+/// runtime, so a webhook that was sent is never sent again by the next message.
 #[derive(Debug)]
 pub struct Sessions<R, S> {
+    shared: Arc<Shared<R, S>>,
+}
+
+/// What a turn needs, shared with the turns that go on after their caller left.
+#[derive(Debug)]
+struct Shared<R, S> {
     executor: Arc<Executor<R>>,
     store: S,
     locks: Mutex<Locks>,
 }
 
-impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
+impl<R: WebhookRunner + 'static, S: ConversationStore + 'static> Sessions<R, S> {
     /// Sessions running `executor` over `store`.
     pub fn new(executor: Arc<Executor<R>>, store: S) -> Sessions<R, S> {
         Sessions {
-            executor,
-            store,
-            locks: Mutex::default(),
+            shared: Arc::new(Shared {
+                executor,
+                store,
+                locks: Mutex::default(),
+            }),
         }
     }
 
     /// The executor.
     pub fn executor(&self) -> &Executor<R> {
-        &self.executor
+        &self.shared.executor
     }
 
     /// The store.
     pub fn store(&self) -> &S {
-        &self.store
+        &self.shared.store
     }
 
     /// Starts and stores a new conversation of `bot`, returning its first turn.
     pub async fn start(
+        &self,
+        id: &ConversationId,
+        bot: &str,
+        options: StartOptions,
+    ) -> Result<Turn, SessionError> {
+        let shared = Arc::clone(&self.shared);
+        let (id, bot) = (id.clone(), bot.to_owned());
+        Completing::new(async move { shared.start(&id, &bot, options).await }).await
+    }
+
+    /// Delivers a user message to the stored conversation `id`, after any turn of it in progress.
+    pub async fn deliver(&self, id: &ConversationId, text: &str) -> Result<Turn, SessionError> {
+        let shared = Arc::clone(&self.shared);
+        let (id, text) = (id.clone(), text.to_owned());
+        Completing::new(async move { shared.deliver(&id, &text).await }).await
+    }
+
+    /// Fires the timer `timer_id` of conversation `id`, if it is still the pending one; a stale
+    /// timer (the user answered meanwhile, or a newer timer replaced it) runs nothing.
+    pub async fn fire_timer(
+        &self,
+        id: &ConversationId,
+        timer_id: u64,
+    ) -> Result<Turn, SessionError> {
+        let shared = Arc::clone(&self.shared);
+        let id = id.clone();
+        Completing::new(async move { shared.fire_timer(&id, timer_id).await }).await
+    }
+
+    /// The stored conversation `id`, once any turn of it in progress is over.
+    pub async fn conversation(
+        &self,
+        id: &ConversationId,
+    ) -> Result<Option<Conversation>, SessionError> {
+        let _turnstile = self.shared.turnstile(id).await;
+        Ok(self.shared.store.load(id).await?)
+    }
+
+    /// Deletes conversation `id`, once any turn of it in progress is over; false when none.
+    pub async fn delete(&self, id: &ConversationId) -> Result<bool, SessionError> {
+        let _turnstile = self.shared.turnstile(id).await;
+        Ok(self.shared.store.delete(id).await?)
+    }
+
+    #[cfg(test)]
+    fn locks(&self) -> MutexGuard<'_, Locks> {
+        self.shared.locks()
+    }
+}
+
+impl<R: WebhookRunner, S: ConversationStore> Shared<R, S> {
+    async fn start(
         &self,
         id: &ConversationId,
         bot: &str,
@@ -104,8 +171,7 @@ impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
         Ok(turn)
     }
 
-    /// Delivers a user message to the stored conversation `id`, after any turn of it in progress.
-    pub async fn deliver(&self, id: &ConversationId, text: &str) -> Result<Turn, SessionError> {
+    async fn deliver(&self, id: &ConversationId, text: &str) -> Result<Turn, SessionError> {
         let _turnstile = self.turnstile(id).await;
         let mut conversation = self.load(id).await?;
         let turn = self.executor.deliver(&mut conversation, text).await?;
@@ -113,13 +179,7 @@ impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
         Ok(turn)
     }
 
-    /// Fires the timer `timer_id` of conversation `id`, if it is still the pending one; a stale
-    /// timer (the user answered meanwhile, or a newer timer replaced it) runs nothing.
-    pub async fn fire_timer(
-        &self,
-        id: &ConversationId,
-        timer_id: u64,
-    ) -> Result<Turn, SessionError> {
+    async fn fire_timer(&self, id: &ConversationId, timer_id: u64) -> Result<Turn, SessionError> {
         let _turnstile = self.turnstile(id).await;
         let mut conversation = self.load(id).await?;
         if conversation.timer().map(|timer| timer.id) != Some(timer_id) {
@@ -131,21 +191,6 @@ impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
         let turn = self.executor.fire_timer(&mut conversation).await?;
         self.store.save(&mut conversation).await?;
         Ok(turn)
-    }
-
-    /// The stored conversation `id`, once any turn of it in progress is over.
-    pub async fn conversation(
-        &self,
-        id: &ConversationId,
-    ) -> Result<Option<Conversation>, SessionError> {
-        let _turnstile = self.turnstile(id).await;
-        Ok(self.store.load(id).await?)
-    }
-
-    /// Deletes conversation `id`, once any turn of it in progress is over; false when none.
-    pub async fn delete(&self, id: &ConversationId) -> Result<bool, SessionError> {
-        let _turnstile = self.turnstile(id).await;
-        Ok(self.store.delete(id).await?)
     }
 
     async fn load(&self, id: &ConversationId) -> Result<Conversation, SessionError> {
@@ -178,6 +223,57 @@ impl<R: WebhookRunner, S: ConversationStore> Sessions<R, S> {
 
     fn locks(&self) -> MutexGuard<'_, Locks> {
         lock_map(&self.locks)
+    }
+}
+
+/// A turn that runs to its end even if its caller stops waiting: dropped unfinished, it hands
+/// what is left of the turn to the current tokio runtime. Only a turn dropped outside any
+/// runtime (the runtime itself is going away) stops where it was.
+struct Completing<T: Send + 'static> {
+    turn: Option<Pin<Box<dyn Future<Output = T> + Send>>>,
+}
+
+impl<T: Send + 'static> Completing<T> {
+    fn new(turn: impl Future<Output = T> + Send + 'static) -> Completing<T> {
+        Completing {
+            turn: Some(Box::pin(turn)),
+        }
+    }
+}
+
+impl<T: Send + 'static> Future for Completing<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let turn = self
+            .turn
+            .as_mut()
+            .expect("a finished turn is not polled again");
+        let output = std::task::ready!(turn.as_mut().poll(cx));
+        self.turn = None;
+        Poll::Ready(output)
+    }
+}
+
+impl<T: Send + 'static> Drop for Completing<T> {
+    fn drop(&mut self) {
+        let Some(turn) = self.turn.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                tracing::debug!("the caller stopped waiting; the turn goes on in the background");
+                runtime.spawn(async move {
+                    // Nobody waits for the result any more; the turn's own span and the store
+                    // keep what it did.
+                    let _ = turn.await;
+                });
+            }
+            Err(_) => tracing::warn!(
+                "a turn was dropped outside a tokio runtime and stops where it was; a webhook \
+                 it sent may be sent again by the next message"
+            ),
+        }
     }
 }
 

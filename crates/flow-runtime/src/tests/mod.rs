@@ -1,5 +1,6 @@
 //! Whole-conversation tests of the runtime, with webhooks answered over real HTTP on 127.0.0.1.
 
+mod abandoned;
 mod behaviours;
 mod load;
 mod logs;
