@@ -213,6 +213,19 @@ fn presets_and_a_start_block_come_from_the_command_line() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("`titles` is declared as a list"));
+    let typo = flowbot()
+        .args(["chat", flow.to_str().unwrap(), "--var", "visit=3"])
+        .output()
+        .unwrap();
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        text(&typo.stderr).contains(
+            "--var `visit`: bot `shop` never declares or assigns `visit`, so it cannot read it \
+             (did you mean `visits`?)"
+        ),
+        "{}",
+        text(&typo.stderr)
+    );
 }
 
 #[test]

@@ -74,14 +74,28 @@ pub(crate) fn unescape(line: &str) -> &str {
     }
 }
 
-/// `--var NAME=VALUE` options as values for `flow`'s variables.
+/// `--var NAME=VALUE` options as values for `flow`'s variables. A name the bot never declares,
+/// assigns or has built in is refused, as a conversation test refuses it: the bot could never
+/// read it, and a recorded test would fail on it.
 pub(crate) fn parse_vars(vars: &[String], flow: &Flow) -> Result<Vec<(String, Value)>> {
+    let known = flow.assigned_variables();
     vars.iter()
         .map(|var| {
             let (name, value) = var
                 .split_once('=')
                 .ok_or_else(|| anyhow!("--var `{var}` needs the form NAME=VALUE"))?;
             let name = name.trim();
+            if !known.contains(&name) {
+                let help = flow_core::suggest::did_you_mean(name, known.iter().copied())
+                    .unwrap_or_else(|| {
+                        "declare it under the flow's `variables:` if it should".to_owned()
+                    });
+                bail!(
+                    "--var `{name}`: bot `{}` never declares or assigns `{name}`, so it cannot \
+                     read it ({help})",
+                    flow.id()
+                );
+            }
             let value = parse_value(name, value, declared_type(flow, name))?;
             Ok((name.to_owned(), value))
         })
