@@ -4,8 +4,10 @@
 //! turns. Only the executor moves it forward; everything here is bookkeeping.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use flow_core::flow::{
@@ -22,25 +24,108 @@ use crate::values;
 mod tests;
 
 /// The id of a conversation, unique among the conversations of a store.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ConversationId(Arc<str>);
+///
+/// Ids come from clients, so the maps keyed by them must resist collisions chosen by an
+/// attacker. An id carries its hash, computed once when it is made with the standard library's
+/// keyed SipHash under a key drawn at random for the process; [`IdMap`]s use that hash as it is
+/// instead of hashing the text again at every lookup.
+#[derive(Clone)]
+pub struct ConversationId {
+    text: Arc<str>,
+    hash: u64,
+}
 
 impl ConversationId {
     /// Wraps an id.
     pub fn new(id: &str) -> ConversationId {
-        ConversationId(Arc::from(id))
+        static KEY: OnceLock<std::hash::RandomState> = OnceLock::new();
+        let hash = KEY.get_or_init(std::hash::RandomState::new).hash_one(id);
+        ConversationId {
+            text: Arc::from(id),
+            hash,
+        }
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+}
+
+impl PartialEq for ConversationId {
+    fn eq(&self, other: &ConversationId) -> bool {
+        self.hash == other.hash && self.text == other.text
+    }
+}
+
+impl Eq for ConversationId {}
+
+impl PartialOrd for ConversationId {
+    fn partial_cmp(&self, other: &ConversationId) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ConversationId {
+    fn cmp(&self, other: &ConversationId) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+/// Gives the id's keyed hash; equal ids have equal hashes, as the key is the process's.
+impl Hash for ConversationId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl fmt::Debug for ConversationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ConversationId").field(&self.text).finish()
+    }
+}
+
+impl Serialize for ConversationId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for ConversationId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(ConversationId::new(&text))
+    }
+}
+
+/// A map keyed by conversation ids that uses the hash each id carries (see [`ConversationId`]).
+pub(crate) type IdMap<V> = HashMap<ConversationId, V, BuildHasherDefault<CarriedHash>>;
+
+/// The hasher of [`IdMap`]: it keeps the one `u64` a [`ConversationId`] writes, its keyed hash.
+#[derive(Default)]
+pub(crate) struct CarriedHash(u64);
+
+impl Hasher for CarriedHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+
+    /// Only ids are hashed with it, and they write one `u64`; anything else is folded in, so
+    /// that a misuse still hashes.
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
 
 impl fmt::Display for ConversationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 

@@ -5,7 +5,6 @@
 //! other conversations never wait, since the only shared lock is held just long enough to find
 //! a conversation's own lock, never across a webhook call.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -13,7 +12,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::conversation::{Conversation, ConversationId};
+use crate::conversation::{Conversation, ConversationId, IdMap};
 use crate::error::RunError;
 use crate::executor::{Executor, StartOptions};
 use crate::runner::WebhookRunner;
@@ -47,11 +46,11 @@ type TurnLock = Arc<AsyncMutex<()>>;
 const SPARE_LOCKS: usize = 64;
 
 /// Each conversation's turn lock by id, and the locks no conversation uses any more, kept for
-/// the next ones instead of allocating one per turn. Ids may come from clients, so they are
-/// hashed with the standard library's keyed SipHash, as in the store.
+/// the next ones instead of allocating one per turn. Keyed by the hash each id carries, as in
+/// the store: ids may come from clients.
 #[derive(Debug, Default)]
 struct Locks {
-    by_id: HashMap<ConversationId, TurnLock>,
+    by_id: IdMap<TurnLock>,
     spare: Vec<TurnLock>,
 }
 

@@ -4,11 +4,10 @@
 //! finds another revision stored fails with [`StoreError::Conflict`] instead of losing the other
 //! writer's update.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::conversation::{Conversation, ConversationId};
+use crate::conversation::{Conversation, ConversationId, IdMap};
 
 #[cfg(test)]
 mod tests;
@@ -54,10 +53,8 @@ pub trait ConversationStore: Send + Sync {
     fn delete(&self, id: &ConversationId) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// The conversations by id. Ids may come from clients, so they are hashed with the standard
-/// library's keyed SipHash, which resists chosen collisions (a fast hash like foldhash does not
-/// promise that to a long-running server).
-type Conversations = HashMap<ConversationId, Conversation>;
+/// The conversations by id, under the keyed hash each id carries: ids may come from clients.
+type Conversations = IdMap<Conversation>;
 
 /// Conversations in memory, for the simulator, tests, and a server that needs no persistence.
 #[derive(Debug, Default)]

@@ -111,3 +111,27 @@ fn a_conversation_serializes_its_variables_as_plain_maps() {
     assert_eq!(value["variables"], json!({"count": 3, "tags": ["a"]}));
     assert_eq!(value["shared"], json!({"last user answer": "hi"}));
 }
+
+#[test]
+fn an_id_carries_one_keyed_hash_for_its_text_and_keeps_it_through_serde() {
+    use std::hash::BuildHasher;
+    let state = std::hash::RandomState::new();
+    let hash = |id: &ConversationId| state.hash_one(id);
+    let one = ConversationId::new("user-1");
+    let again: ConversationId = serde_json::from_value(json!("user-1")).unwrap();
+    assert_eq!(one, again);
+    assert_eq!(hash(&one), hash(&again));
+    assert_eq!(serde_json::to_value(&again).unwrap(), json!("user-1"));
+    assert_eq!(
+        format!("{one:?} {one}"),
+        r#"ConversationId("user-1") user-1"#
+    );
+
+    let other = ConversationId::new("user-2");
+    assert_ne!(one, other);
+    assert!(one < other);
+    let mut map = super::IdMap::default();
+    map.insert(one.clone(), 1);
+    map.insert(other.clone(), 2);
+    assert_eq!((map.get(&again), map.get(&other)), (Some(&1), Some(&2)));
+}
