@@ -10,9 +10,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tokio::sync::{Notify, Semaphore};
 
-use super::server::{http_runner, path_and_query, serve, Seen};
-use super::support::flow;
-use crate::{ConversationId, Executor, MemoryStore, Sessions, StartOptions};
+use super::server::{path_and_query, serve, started, Seen};
 
 /// A server that records each request, says it arrived, and answers only when the test lets it.
 #[derive(Clone)]
@@ -62,15 +60,8 @@ blocks:
     set:
       placed: {add: 1}
     next: listen
-"#
-    .replace("BASE", &base);
-    let executor = Arc::new(Executor::single(flow(&source), http_runner()));
-    let sessions = Sessions::new(executor, MemoryStore::new());
-    let id = ConversationId::new("one");
-    sessions
-        .start(&id, "orders", StartOptions::default())
-        .await
-        .unwrap();
+"#;
+    let (sessions, id) = started(source, &base).await;
 
     // The caller gives up once the POST has reached the server, as a server does when its
     // client goes away; `select!` drops the unfinished turn.

@@ -1,6 +1,5 @@
 //! Two messages sent at once to one conversation: the second turn waits for the first.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -9,9 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::server::{http_runner, path_and_query, serve, Seen};
-use super::support::flow;
-use crate::{ConversationId, Executor, MemoryStore, Sessions, StartOptions};
+use super::server::{path_and_query, serve, started, Seen};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_messages_at_once_to_one_conversation_are_processed_one_after_the_other() {
@@ -45,15 +42,8 @@ blocks:
       count: {add: 1}
       seen: {push: "{{last user answer}}"}
     next: listen
-"#
-    .replace("BASE", &base);
-    let executor = Arc::new(Executor::single(flow(&source), http_runner()));
-    let sessions = Sessions::new(executor, MemoryStore::new());
-    let id = ConversationId::new("one");
-    sessions
-        .start(&id, "counter", StartOptions::default())
-        .await
-        .unwrap();
+"#;
+    let (sessions, id) = started(source, &base).await;
 
     let (first, second) = tokio::join!(sessions.deliver(&id, "a"), sessions.deliver(&id, "b"));
     first.unwrap();

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use flow_http::{Client, ClientConfig};
 
-use crate::HttpRunner;
+use crate::tests::support::flow;
+use crate::{ConversationId, Executor, HttpRunner, MemoryStore, Sessions, StartOptions};
 
 /// Serves `router` on a free port of 127.0.0.1 until the test's runtime stops; returns its base
 /// URL, `http://127.0.0.1:<port>`.
@@ -79,4 +80,24 @@ impl Drop for InFlight {
 pub(crate) fn path_and_query(uri: &axum::http::Uri) -> String {
     uri.path_and_query()
         .map_or_else(|| uri.path().to_owned(), ToString::to_string)
+}
+
+/// `Sessions` over a memory store for the one bot of `source`, whose webhooks go to `base`
+/// (written `BASE` in the source), with conversation `one` started.
+pub(crate) async fn started(
+    source: &str,
+    base: &str,
+) -> (Sessions<HttpRunner, MemoryStore>, ConversationId) {
+    let flow = flow(&source.replace("BASE", base));
+    let bot = flow.id().to_owned();
+    let sessions = Sessions::new(
+        Arc::new(Executor::single(flow, http_runner())),
+        MemoryStore::new(),
+    );
+    let id = ConversationId::new("one");
+    sessions
+        .start(&id, &bot, StartOptions::default())
+        .await
+        .expect("the conversation starts");
+    (sessions, id)
 }
