@@ -1,4 +1,5 @@
-//! Tests of sessions: stored turns, timers by id, and the per-conversation locks.
+//! Tests of sessions: stored turns, timers by id, the per-conversation locks, and turns whose
+//! caller left.
 
 use std::sync::Arc;
 
@@ -69,4 +70,31 @@ async fn a_conversation_lock_is_forgotten_once_nobody_waits_for_it() {
         .unwrap();
     sessions.deliver(&id, "yes").await.unwrap();
     assert!(sessions.locks().is_empty());
+}
+
+/// Outside any runtime (the runtime itself is going away) a dropped turn cannot go on: it is
+/// dropped where it stood, without a panic.
+#[test]
+fn a_turn_dropped_outside_a_runtime_stops_where_it_was() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Waker};
+
+    struct SetOnDrop(Arc<AtomicBool>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let guard = SetOnDrop(dropped.clone());
+    let mut turn = Box::pin(super::Completing::new(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    }));
+    let polled = turn.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    assert!(polled.is_pending());
+    assert!(!dropped.load(Ordering::SeqCst));
+    drop(turn);
+    assert!(dropped.load(Ordering::SeqCst), "the turn was kept alive");
 }
