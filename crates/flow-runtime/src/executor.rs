@@ -496,12 +496,12 @@ fn checked_preset(flow: &Flow, name: &str, value: Value) -> Result<Value, RunErr
         return Err(refuse("flowbot sets it for every conversation".to_owned()));
     }
     let declared = flow.variables().get(name).and_then(|decl| decl.var_type);
-    values::coerce(value.clone(), declared).map_err(|mismatch| {
+    values::convert(value, declared).map_err(|value| {
         let shown = flow_http::truncate_chars(&value.to_string(), 60);
+        let declared = declared.map_or("", |declared| declared.name());
         refuse(format!(
-            "{shown} is {}, and `{name}` is a {} variable",
-            mismatch.found,
-            mismatch.expected.name()
+            "{shown} is {}, and `{name}` is a {declared} variable",
+            values::kind_name(&value)
         ))
     })
 }

@@ -182,7 +182,7 @@ pub(crate) fn coerce_lenient(value: Value, var_type: Option<VarType>) -> Value {
 
 /// The conversion of [`coerce`]; a value that does not fit comes back as the error, unchanged,
 /// so that nothing is copied to keep it.
-fn convert(value: Value, var_type: Option<VarType>) -> Result<Value, Value> {
+pub(crate) fn convert(value: Value, var_type: Option<VarType>) -> Result<Value, Value> {
     let Some(var_type) = var_type else {
         return Ok(value);
     };
