@@ -27,8 +27,8 @@ mod tests;
 ///
 /// Ids come from clients, so the maps keyed by them must resist collisions chosen by an
 /// attacker. An id carries its hash, computed once when it is made with the standard library's
-/// keyed SipHash under a key drawn at random for the process; [`IdMap`]s use that hash as it is
-/// instead of hashing the text again at every lookup.
+/// keyed SipHash under a key drawn at random for the process; the memory store and `Sessions`'
+/// turn locks use that hash as it is instead of hashing the text again at every lookup.
 #[derive(Clone)]
 pub struct ConversationId {
     text: Arc<str>,
