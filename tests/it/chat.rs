@@ -319,7 +319,7 @@ fn commands_fire_timers_set_variables_and_go_to_blocks() {
     let mut command = flowbot();
     command.args(["chat", flow.to_str().unwrap()]);
     let input =
-        "/fire\n/set count 3\n/fire\n/goto ask\nAda\n/frobnicate\n/goto asc\n/set count many\n";
+        "/fire\n/set count 3\n/fire\n/goto ask\nAda\n/frobnicate\n/goto asc\n/set count many\n/set cont 4\n/set bot other\n";
     let output = run_with_input(command, input);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert_eq!(
@@ -341,6 +341,8 @@ bot: Bye Ada (3)
 error: unknown command /frobnicate (see /help; //frobnicate sends it as a message)
 error: bot `nap` has no block `asc` (did you mean `ask`?)
 error: `count` is declared as a number: give a number such as 42, not `many`
+error: /set `cont`: bot `nap` never declares or assigns `cont`, so it cannot read it (did you mean `count`?)
+error: /set `bot`: flowbot sets it for every conversation
 "
     );
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Result};
-use flow_core::flow::{BlockId, Flow, VarType, BUILT_IN_VARIABLES};
+use flow_core::flow::{BlockId, Flow, VarType, BOT, BUILT_IN_VARIABLES, CONVERSATION_ID};
 use flow_http::Secrets;
 use flow_runtime::{Conversation, Trace, TraceEvent, WebhookOutcome};
 use serde_json::Value;
@@ -74,32 +74,40 @@ pub(crate) fn unescape(line: &str) -> &str {
     }
 }
 
-/// `--var NAME=VALUE` options as values for `flow`'s variables. A name the bot never declares,
-/// assigns or has built in is refused, as a conversation test refuses it: the bot could never
-/// read it, and a recorded test would fail on it.
+/// `--var NAME=VALUE` options as values for `flow`'s variables, each name checked by
+/// [`settable`].
 pub(crate) fn parse_vars(vars: &[String], flow: &Flow) -> Result<Vec<(String, Value)>> {
-    let known = flow.assigned_variables();
     vars.iter()
         .map(|var| {
             let (name, value) = var
                 .split_once('=')
                 .ok_or_else(|| anyhow!("--var `{var}` needs the form NAME=VALUE"))?;
             let name = name.trim();
-            if !known.contains(&name) {
-                let help = flow_core::suggest::did_you_mean(name, known.iter().copied())
-                    .unwrap_or_else(|| {
-                        "declare it under the flow's `variables:` if it should".to_owned()
-                    });
-                bail!(
-                    "--var `{name}`: bot `{}` never declares or assigns `{name}`, so it cannot \
-                     read it ({help})",
-                    flow.id()
-                );
-            }
+            settable(flow, name).map_err(|reason| anyhow!("--var `{name}`: {reason}"))?;
             let value = parse_value(name, value, declared_type(flow, name))?;
             Ok((name.to_owned(), value))
         })
         .collect()
+}
+
+/// Why `name` cannot be given a value from the command line, if it cannot: flowbot sets it
+/// itself (`bot`, `conversation id`), or the bot never declares, assigns or has it built in, so
+/// it could never read it. A conversation test refuses such presets too, so a recorded session
+/// never holds one.
+fn settable(flow: &Flow, name: &str) -> Result<(), String> {
+    if [BOT, CONVERSATION_ID].contains(&name) {
+        return Err("flowbot sets it for every conversation".to_owned());
+    }
+    let known = flow.assigned_variables();
+    if known.contains(&name) {
+        return Ok(());
+    }
+    let help = flow_core::suggest::did_you_mean(name, known.iter().copied())
+        .unwrap_or_else(|| "declare it under the flow's `variables:` if it should".to_owned());
+    Err(format!(
+        "bot `{}` never declares or assigns `{name}`, so it cannot read it ({help})",
+        flow.id()
+    ))
 }
 
 /// The argument of `/set`: `NAME VALUE`, `NAME = VALUE`, or `"NAME WITH SPACES" VALUE`; a
@@ -131,6 +139,7 @@ pub(crate) fn parse_assignment(text: &str, flow: &Flow) -> Result<(String, Value
     if name.is_empty() {
         bail!("/set needs a variable name");
     }
+    settable(flow, &name).map_err(|reason| anyhow!("/set `{name}`: {reason}"))?;
     let value = parse_value(&name, value, declared_type(flow, &name))?;
     Ok((name, value))
 }

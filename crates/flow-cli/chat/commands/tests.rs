@@ -32,8 +32,18 @@ fn set_finds_declared_names_with_spaces() {
     );
     let (name, value) = parse_assignment("visits = 3", &flow).unwrap();
     assert_eq!((name.as_str(), value), ("visits", Value::from(3)));
-    let (name, value) = parse_assignment("\"odd one\" [1]", &flow).unwrap();
-    assert_eq!((name.as_str(), value), ("odd one", serde_json::json!([1])));
+    let (name, value) = parse_assignment("\"last user answer\" [1]", &flow).unwrap();
+    assert_eq!(
+        (name.as_str(), value),
+        ("last user answer", serde_json::json!([1]))
+    );
+    // A quoted name is read whole, and then it must be one the bot uses.
+    let error = parse_assignment("\"odd one\" [1]", &flow).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "/set `odd one`: bot `shop` never declares or assigns `odd one`, so it cannot read it \
+         (declare it under the flow's `variables:` if it should)"
+    );
 }
 
 #[test]
