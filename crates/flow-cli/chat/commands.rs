@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Result};
-use flow_core::flow::{BlockId, Flow, VarType, BOT, BUILT_IN_VARIABLES, CONVERSATION_ID};
+use flow_core::flow::{BlockId, Flow, VarType, BUILT_IN_VARIABLES, SET_BY_FLOWBOT};
 use flow_http::Secrets;
 use flow_runtime::{Conversation, Trace, TraceEvent, WebhookOutcome};
 use serde_json::Value;
@@ -91,23 +91,14 @@ pub(crate) fn parse_vars(vars: &[String], flow: &Flow) -> Result<Vec<(String, Va
 }
 
 /// Why `name` cannot be given a value from the command line, if it cannot: flowbot sets it
-/// itself (`bot`, `conversation id`), or the bot never declares, assigns or has it built in, so
-/// it could never read it. A conversation test refuses such presets too, so a recorded session
-/// never holds one.
+/// itself (`bot`, `conversation id`), or the bot never uses it. A conversation test refuses
+/// such presets too, so a recorded session never holds one.
 fn settable(flow: &Flow, name: &str) -> Result<(), String> {
-    if [BOT, CONVERSATION_ID].contains(&name) {
+    if SET_BY_FLOWBOT.contains(&name) {
         return Err("flowbot sets it for every conversation".to_owned());
     }
-    let known = flow.assigned_variables();
-    if known.contains(&name) {
-        return Ok(());
-    }
-    let help = flow_core::suggest::did_you_mean(name, known.iter().copied())
-        .unwrap_or_else(|| "declare it under the flow's `variables:` if it should".to_owned());
-    Err(format!(
-        "bot `{}` never declares or assigns `{name}`, so it cannot read it ({help})",
-        flow.id()
-    ))
+    flow.check_uses_variable(name)
+        .map_err(|unused| unused.to_string())
 }
 
 /// The argument of `/set`: `NAME VALUE`, `NAME = VALUE`, or `"NAME WITH SPACES" VALUE`; a

@@ -115,6 +115,22 @@ pub const LAST_WEBHOOK_FAILURE: &str = "last webhook failure";
 pub const CONVERSATION_ID: &str = "conversation id";
 /// The bot's id.
 pub const BOT: &str = "bot";
+/// The built-ins flowbot sets for every conversation: nothing else may give them a value (a
+/// preset, `--var`, `/set`).
+pub const SET_BY_FLOWBOT: &[&str] = &[CONVERSATION_ID, BOT];
+
+/// A name given a value from outside the flow (a test's preset, `--var`, `/set`) that the bot
+/// never declares, assigns or has built in, so it could never read it: most likely a typo.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bot `{bot}` never declares or assigns `{name}`, so it cannot read it ({help})")]
+pub struct UnusedVariable {
+    /// The bot.
+    pub bot: String,
+    /// The name given.
+    pub name: String,
+    /// The closest name the bot has, or how to make the name one of its variables.
+    pub help: String,
+}
 
 /// An HTTP method a webhook step may use.
 ///
@@ -1027,6 +1043,22 @@ impl Flow {
             }
         }
         names
+    }
+
+    /// `Err` when the bot never declares, assigns or has `name` built in (see
+    /// [`Flow::assigned_variables`]), with the closest name it has.
+    pub fn check_uses_variable(&self, name: &str) -> Result<(), UnusedVariable> {
+        let known = self.assigned_variables();
+        if known.contains(&name) {
+            return Ok(());
+        }
+        Err(UnusedVariable {
+            bot: self.id.clone(),
+            name: name.to_owned(),
+            help: crate::suggest::did_you_mean(name, known).unwrap_or_else(|| {
+                "declare it under the flow's `variables:` if it should".to_owned()
+            }),
+        })
     }
 
     /// A block by id.

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use flow_core::flow::{Block, BlockId, BlockKind, Flow, BOT, CONVERSATION_ID, LAST_USER_ANSWER};
+use flow_core::flow::{Block, BlockId, BlockKind, Flow, LAST_USER_ANSWER, SET_BY_FLOWBOT};
 use flow_core::{LoadedFile, Project};
 use flow_http::Secrets;
 use serde_json::Value;
@@ -492,7 +492,7 @@ fn checked_preset(flow: &Flow, name: &str, value: Value) -> Result<Value, RunErr
         variable: name.to_owned(),
         reason,
     };
-    if [CONVERSATION_ID, BOT].contains(&name) {
+    if SET_BY_FLOWBOT.contains(&name) {
         return Err(refuse("flowbot sets it for every conversation".to_owned()));
     }
     let declared = flow.variables().get(name).and_then(|decl| decl.var_type);

@@ -35,14 +35,10 @@ pub(crate) fn unknown_presets(project: &Project, bot: &str, case: &Case) -> Vec<
     let Some(flow) = project.flow(bot) else {
         return Vec::new();
     };
-    let known = flow.assigned_variables();
     case.variables
         .keys()
-        .filter(|name| !known.contains(&name.as_str()))
-        .map(|name| Failure::UnknownPreset {
-            variable: name.clone(),
-            help: flow_core::suggest::did_you_mean(name, known.iter().copied()),
-        })
+        .filter_map(|name| flow.check_uses_variable(name).err())
+        .map(Failure::UnknownPreset)
         .collect()
 }
 

@@ -5,6 +5,7 @@ use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use flow_core::flow::UnusedVariable;
 use serde_json::Value;
 
 use crate::transcript::{Line, TranscriptDiff};
@@ -107,12 +108,7 @@ pub enum Failure {
         help: Option<String>,
     },
     /// `variables` presets a variable that the bot never declares, assigns or has built in.
-    UnknownPreset {
-        /// The name given.
-        variable: String,
-        /// A close variable name, if there is one.
-        help: Option<String>,
-    },
+    UnknownPreset(UnusedVariable),
     /// A webhook step was reached without an outcome in the case: nothing was sent.
     NoOutcome {
         /// The webhook block.
@@ -173,19 +169,8 @@ impl fmt::Display for Failure {
                     None => Ok(()),
                 }
             }
-            Failure::UnknownPreset { variable, help } => {
-                write!(
-                    f,
-                    "`variables` presets `{variable}`, which the bot never declares or assigns, \
-                     so it cannot read it"
-                )?;
-                match help {
-                    Some(help) => write!(f, " ({help})"),
-                    None => write!(
-                        f,
-                        " (declare it under the flow's `variables:` if it should)"
-                    ),
-                }
+            Failure::UnknownPreset(unused) => {
+                write!(f, "`variables` presets `{}`: {unused}", unused.name)
             }
             Failure::NoOutcome { block, request } => {
                 writeln!(

@@ -147,7 +147,8 @@ fn model_types_are_send_and_sync() {
 }
 
 #[test]
-fn assigned_variables_are_the_built_ins_the_declared_and_every_block_s_targets() {
+fn assigned_variables_are_the_built_ins_the_declared_and_every_block_s_targets_and_no_other_is_used(
+) {
     let source = r#"
 bot: assigns
 variables:
@@ -176,6 +177,19 @@ blocks:
     end: "{{declared}} {{answer}} {{saved id}} {{counter}} {{waited}} {{fetch failure}}"
 "#;
     let flow = crate::load(source).into_flow().unwrap();
+    assert_eq!(flow.check_uses_variable("saved id"), Ok(()));
+    assert_eq!(flow.check_uses_variable("last user answer"), Ok(()));
+    assert_eq!(
+        flow.check_uses_variable("counterr")
+            .unwrap_err()
+            .to_string(),
+        "bot `assigns` never declares or assigns `counterr`, so it cannot read it (did you mean \
+         `counter`?)"
+    );
+    assert_eq!(
+        flow.check_uses_variable("zzz").unwrap_err().help,
+        "declare it under the flow's `variables:` if it should"
+    );
     let mut names = flow.assigned_variables();
     names.sort_unstable();
     assert_eq!(

@@ -285,8 +285,8 @@ async fn presets_must_name_a_variable_of_the_bot_and_fit_its_type() {
     let typo = report.cases[1].explain();
     assert!(
         typo.starts_with(
-            "`variables` presets `agee`, which the bot never declares or assigns, so it cannot \
-             read it (did you mean `age`?)\n"
+            "`variables` presets `agee`: bot `age` never declares or assigns `agee`, so it \
+             cannot read it (did you mean `age`?)\n"
         ),
         "{typo}"
     );
