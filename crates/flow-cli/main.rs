@@ -1,11 +1,12 @@
 //! The `flowbot` command line: validate, draw and describe flow files, chat with a bot, probe a
-//! webhook step.
+//! webhook step, run the production server.
 
 mod chat;
 mod extract;
 mod files;
 mod graph;
 mod output;
+mod serve;
 mod test;
 mod validate;
 mod webhook;
@@ -46,6 +47,8 @@ enum Command {
     Webhook(webhook::Args),
     /// Run conversation test files and report every case.
     Test(test::Args),
+    /// Run the bots of a folder behind the HTTP API, storing conversations durably.
+    Serve(Box<serve::Args>),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Chat(args) => block_on(chat::run(args)),
         Command::Webhook(args) => block_on(webhook::run(args)),
         Command::Test(args) => test::run(args),
+        Command::Serve(args) => serve::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -71,6 +71,7 @@ mod conditions;
 mod conversation;
 mod error;
 mod executor;
+mod locks;
 mod runner;
 mod sessions;
 mod store;
@@ -85,6 +86,7 @@ pub use conversation::{
 };
 pub use error::{RunError, RuntimeError};
 pub use executor::{Executor, Limits, StartOptions};
+pub use locks::{TurnGuard, TurnLocks};
 pub use runner::{
     HttpRunner, RunOutcome, RunnerError, Scripted, ScriptedRunner, WebhookCall, WebhookResponse,
     WebhookRunner,

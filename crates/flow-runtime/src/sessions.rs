@@ -1,20 +1,18 @@
 //! Sequential turns per conversation over a store, concurrent turns across conversations.
 //!
-//! Each turn takes the conversation's own async lock, loads it, runs, and saves it. A second
-//! message to the same conversation waits for the first turn to finish, so no update is lost;
-//! other conversations never wait, since the only shared lock is held just long enough to find
-//! a conversation's own lock, never across a webhook call.
+//! Each turn takes the conversation's own turn lock ([`TurnLocks`]), loads it, runs, and saves
+//! it. A second message to the same conversation waits for the first turn to finish, so no
+//! update is lost; other conversations never wait.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
-
-use crate::conversation::{Conversation, ConversationId, IdMap};
+use crate::conversation::{Conversation, ConversationId};
 use crate::error::RunError;
 use crate::executor::{Executor, StartOptions};
+use crate::locks::{TurnGuard, TurnLocks};
 use crate::runner::WebhookRunner;
 use crate::store::{ConversationStore, StoreError};
 use crate::turn::{Notice, Turn};
@@ -39,29 +37,6 @@ pub enum SessionError {
     Store(#[from] StoreError),
 }
 
-/// A conversation's turn lock.
-type TurnLock = Arc<AsyncMutex<()>>;
-
-/// How many forgotten locks are kept for reuse.
-const SPARE_LOCKS: usize = 64;
-
-/// Each conversation's turn lock by id, and the locks no conversation uses any more, kept for
-/// the next ones instead of allocating one per turn. Keyed by the hash each id carries, as in
-/// the store: ids may come from clients.
-#[derive(Debug, Default)]
-struct Locks {
-    by_id: IdMap<TurnLock>,
-    spare: Vec<TurnLock>,
-}
-
-impl Locks {
-    /// Nobody holds or waits for any conversation's lock.
-    #[cfg(test)]
-    fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
-}
-
 /// Runs turns of stored conversations, one at a time per conversation.
 ///
 /// A turn runs to its end and is saved even if the caller stops waiting for it (a server drops
@@ -77,7 +52,7 @@ pub struct Sessions<R, S> {
 struct Shared<R, S> {
     executor: Arc<Executor<R>>,
     store: S,
-    locks: Mutex<Locks>,
+    locks: TurnLocks,
 }
 
 impl<R: WebhookRunner + 'static, S: ConversationStore + 'static> Sessions<R, S> {
@@ -87,7 +62,7 @@ impl<R: WebhookRunner + 'static, S: ConversationStore + 'static> Sessions<R, S> 
             shared: Arc::new(Shared {
                 executor,
                 store,
-                locks: Mutex::default(),
+                locks: TurnLocks::new(),
             }),
         }
     }
@@ -149,8 +124,8 @@ impl<R: WebhookRunner + 'static, S: ConversationStore + 'static> Sessions<R, S> 
     }
 
     #[cfg(test)]
-    fn locks(&self) -> MutexGuard<'_, Locks> {
-        self.shared.locks()
+    fn locks(&self) -> &TurnLocks {
+        &self.shared.locks
     }
 }
 
@@ -199,29 +174,8 @@ impl<R: WebhookRunner, S: ConversationStore> Shared<R, S> {
             .ok_or_else(|| SessionError::NotFound(id.clone()))
     }
 
-    /// Waits for the conversation's own lock. The guard it returns gives the lock back, and
-    /// forgets it once nobody else waits for it, even if the turn is cancelled while waiting.
-    async fn turnstile<'s>(&'s self, id: &'s ConversationId) -> Turnstile<'s> {
-        let lock = {
-            let mut locks = self.locks();
-            let Locks { by_id, spare } = &mut *locks;
-            by_id
-                .entry(id.clone())
-                .or_insert_with(|| spare.pop().unwrap_or_default())
-                .clone()
-        };
-        let mut turnstile = Turnstile {
-            locks: &self.locks,
-            id,
-            lock: Some(lock.clone()),
-            guard: None,
-        };
-        turnstile.guard = Some(lock.lock_owned().await);
-        turnstile
-    }
-
-    fn locks(&self) -> MutexGuard<'_, Locks> {
-        lock_map(&self.locks)
+    async fn turnstile<'s>(&'s self, id: &'s ConversationId) -> TurnGuard<'s> {
+        self.locks.lock(id).await
     }
 }
 
@@ -272,38 +226,6 @@ impl<T: Send + 'static> Drop for Completing<T> {
                 "a turn was dropped outside a tokio runtime and stops where it was; a webhook \
                  it sent may be sent again by the next message"
             ),
-        }
-    }
-}
-
-/// A map of locks stays sound through a panic: entries are only added and removed whole.
-fn lock_map(locks: &Mutex<Locks>) -> MutexGuard<'_, Locks> {
-    locks.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Holds one conversation's turn lock.
-struct Turnstile<'s> {
-    locks: &'s Mutex<Locks>,
-    id: &'s ConversationId,
-    lock: Option<TurnLock>,
-    guard: Option<OwnedMutexGuard<()>>,
-}
-
-impl Drop for Turnstile<'_> {
-    fn drop(&mut self) {
-        self.guard.take();
-        self.lock.take();
-        let mut locks = lock_map(self.locks);
-        // Clones are only made under the map's lock, so a count of one (the map's own) means
-        // nobody holds or waits for this conversation's lock: it is free, and can serve another.
-        // Removing it first and putting it back when someone still waits hashes the id once in
-        // the usual case, where nobody does.
-        if let Some((id, lock)) = locks.by_id.remove_entry(self.id) {
-            if Arc::strong_count(&lock) > 1 {
-                locks.by_id.insert(id, lock);
-            } else if locks.spare.len() < SPARE_LOCKS {
-                locks.spare.push(lock);
-            }
         }
     }
 }

@@ -1,0 +1,642 @@
+//! Turns of stored conversations: ordered per conversation, idempotent per message id, and
+//! committed durably before they are answered.
+//!
+//! Every turn (a message, an explicit start, a due timer) runs as a task of its own, so that a
+//! client that goes away never stops a turn half-way: what it sent is stored, and its message
+//! id answers the redelivery. The task holds the conversation's turn lock from the load to the
+//! commit, and wakes whoever follows the conversation's outputs once it is stored.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use flow_http::Secrets;
+use flow_runtime::{
+    Conversation, ConversationId, Executor, HttpRunner, RunError, StartOptions, Status, Turn,
+    TurnLocks,
+};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::bots::Bots;
+use crate::config::RequestLimits;
+use crate::error::ApiError;
+use crate::metrics;
+use crate::store::{
+    ConversationKey, MessageRecord, Store, StoredConversation, StoredOutput, StoredTimer,
+    TurnCommit,
+};
+use crate::wire;
+
+/// The bots running now, with their executor; replaced whole by a reload.
+#[derive(Debug)]
+pub struct Running {
+    /// The bots.
+    pub bots: Bots,
+    /// Their executor.
+    pub executor: Executor<HttpRunner>,
+}
+
+/// A turn's answer: the body as sent, and whether it is a replay of a stored one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The JSON body.
+    pub body: String,
+    /// True when a repeated message id got its stored answer.
+    pub replay: bool,
+}
+
+/// What the server runs turns with: the bots, the store, the turn locks and the followers of
+/// outputs. Shared by every request and background task.
+pub struct Engine<S> {
+    running: RwLock<Arc<Running>>,
+    runner: HttpRunner,
+    secrets: Arc<Secrets>,
+    store: S,
+    locks: TurnLocks,
+    followers: Mutex<HashMap<ConversationKey, Arc<Notify>>>,
+    /// Woken when a commit sets a timer, so the timer task looks again.
+    pub timers_changed: Notify,
+    /// Woken when a commit queues an outbound delivery.
+    pub deliveries_changed: Notify,
+    limits: RequestLimits,
+    outbound: bool,
+}
+
+impl<S> std::fmt::Debug for Engine<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
+
+/// The key under which a conversation's turns are ordered: the bot and the id, in one id.
+fn lock_id(key: &ConversationKey) -> ConversationId {
+    ConversationId::new(&format!("{}:{}{}", key.bot.len(), key.bot, key.id))
+}
+
+/// What starts a turn.
+enum Entry {
+    /// A user's message, perhaps with presets for a start.
+    Message {
+        text: String,
+        message_id: Option<String>,
+        variables: Option<serde_json::Map<String, Value>>,
+    },
+    /// An explicit start.
+    Start {
+        variables: Option<serde_json::Map<String, Value>>,
+    },
+    /// A due timer.
+    Timer(StoredTimer),
+}
+
+impl<S: Store> Engine<S> {
+    /// An engine running `bots` over `store`; webhook steps go through `runner`.
+    pub fn new(
+        bots: Bots,
+        runner: HttpRunner,
+        secrets: Arc<Secrets>,
+        store: S,
+        limits: RequestLimits,
+        outbound: bool,
+    ) -> Engine<S> {
+        let running = Self::running_of(bots, &runner, &secrets);
+        Engine {
+            running: RwLock::new(Arc::new(running)),
+            runner,
+            secrets,
+            store,
+            locks: TurnLocks::new(),
+            followers: Mutex::new(HashMap::new()),
+            timers_changed: Notify::new(),
+            deliveries_changed: Notify::new(),
+            limits,
+            outbound,
+        }
+    }
+
+    fn running_of(bots: Bots, runner: &HttpRunner, secrets: &Arc<Secrets>) -> Running {
+        let executor = Executor::new(Arc::clone(&bots.project), runner.clone())
+            .with_secrets(Arc::clone(secrets));
+        Running { bots, executor }
+    }
+
+    /// The bots running now.
+    pub fn running(&self) -> Arc<Running> {
+        Arc::clone(&self.running.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Replaces the bots; turns in progress finish with the old ones, and conversations follow
+    /// the runtime's rules for changed flows at their next turn.
+    pub fn replace_bots(&self, bots: Bots) {
+        let running = Arc::new(Self::running_of(bots, &self.runner, &self.secrets));
+        *self.running.write().unwrap_or_else(PoisonError::into_inner) = running;
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> &RequestLimits {
+        &self.limits
+    }
+
+    /// The secrets, for masking.
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// Fails with `unknown_bot` (and a did-you-mean) unless `bot` is running.
+    pub fn check_bot(&self, bot: &str) -> Result<(), ApiError> {
+        let running = self.running();
+        match running.bots.project.flow(bot) {
+            Some(_) => Ok(()),
+            None => Err(ApiError::UnknownBot {
+                bot: bot.to_owned(),
+                suggestion: running.bots.closest(bot),
+            }),
+        }
+    }
+
+    /// Delivers a user message, or answers a repeated message id with the stored answer.
+    pub async fn message(
+        self: &Arc<Self>,
+        key: ConversationKey,
+        text: String,
+        message_id: Option<String>,
+        variables: Option<serde_json::Map<String, Value>>,
+    ) -> Result<Answer, ApiError> {
+        let entry = Entry::Message {
+            text,
+            message_id,
+            variables,
+        };
+        self.spawn_turn(key, entry).await
+    }
+
+    /// Starts a conversation explicitly; `conversation_exists` if one is running.
+    pub async fn start(
+        self: &Arc<Self>,
+        key: ConversationKey,
+        variables: Option<serde_json::Map<String, Value>>,
+    ) -> Result<Answer, ApiError> {
+        self.spawn_turn(key, Entry::Start { variables }).await
+    }
+
+    /// Fires a due timer; a stale one (the conversation moved on) runs nothing.
+    pub async fn fire(self: &Arc<Self>, key: ConversationKey, timer: StoredTimer) {
+        if let Err(error) = self.spawn_turn(key, Entry::Timer(timer)).await {
+            tracing::warn!(%error, "a timer turn failed; it is tried again");
+        }
+    }
+
+    /// Runs the turn as a task of its own: it goes on if the caller stops waiting.
+    async fn spawn_turn(
+        self: &Arc<Self>,
+        key: ConversationKey,
+        entry: Entry,
+    ) -> Result<Answer, ApiError> {
+        let engine = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            let _in_flight = metrics::TurnInFlight::start();
+            engine.turn(key, entry).await
+        });
+        task.await
+            .unwrap_or_else(|error| Err(ApiError::Internal(format!("a turn stopped: {error}"))))
+    }
+
+    async fn turn(&self, key: ConversationKey, entry: Entry) -> Result<Answer, ApiError> {
+        let lock_id = lock_id(&key);
+        let _turn = self.locks.lock(&lock_id).await;
+        let started = std::time::Instant::now();
+        if let Entry::Message {
+            message_id: Some(message_id),
+            ..
+        } = &entry
+        {
+            if let Some(record) = self.store.message(&key, message_id).await? {
+                return self.replay(&key, &record).await;
+            }
+        }
+        let stored = self.store.load(&key).await?;
+        let running = self.running();
+        let is_timer = matches!(entry, Entry::Timer(_));
+        let message_id = match &entry {
+            Entry::Message { message_id, .. } => message_id.clone(),
+            _ => None,
+        };
+        let Some(ran) = self.run(&running, &key, stored, entry).await? else {
+            return Ok(Answer {
+                body: String::new(),
+                replay: false,
+            });
+        };
+        let answer = self.commit(&key, ran, message_id, is_timer).await?;
+        metrics::turn_done(&key.bot, started.elapsed());
+        Ok(answer)
+    }
+
+    /// Runs the executor for `entry`; `None` for a stale timer.
+    async fn run(
+        &self,
+        running: &Running,
+        key: &ConversationKey,
+        stored: Option<StoredConversation>,
+        entry: Entry,
+    ) -> Result<Option<Ran>, ApiError> {
+        let executor = &running.executor;
+        let (revision, next_seq) = stored.as_ref().map_or((0, 1), |stored| {
+            (stored.conversation.revision(), stored.next_seq)
+        });
+        let mut notices = Vec::new();
+        let (conversation, turn) = match entry {
+            Entry::Timer(timer) => {
+                let Some(stored) = stored else {
+                    return Ok(None);
+                };
+                let mut conversation = stored.conversation;
+                if conversation.timer().map(|pending| pending.id) != Some(timer.timer_id) {
+                    return Ok(None);
+                }
+                let turn = executor
+                    .fire_timer(&mut conversation)
+                    .await
+                    .map_err(run_error)?;
+                (conversation, turn)
+            }
+            Entry::Start { variables } => {
+                if let Some(stored) = &stored {
+                    if stored.conversation.status() != Status::Ended {
+                        return Err(ApiError::ConversationExists {
+                            bot: key.bot.clone(),
+                            id: key.id.to_string(),
+                        });
+                    }
+                }
+                let presets = self.presets(variables)?;
+                self.start_conversation(executor, key, presets).await?
+            }
+            Entry::Message {
+                text, variables, ..
+            } => match stored {
+                Some(stored) if starts_again(&stored.conversation) => {
+                    let mut presets = self.presets(variables)?;
+                    presets.push((
+                        flow_core::flow::LAST_USER_ANSWER.to_owned(),
+                        Value::String(text),
+                    ));
+                    self.start_conversation(executor, key, presets).await?
+                }
+                Some(stored) => {
+                    if variables.is_some() {
+                        notices.push(wire::variables_ignored());
+                    }
+                    let mut conversation = stored.conversation;
+                    let turn = executor
+                        .deliver(&mut conversation, &text)
+                        .await
+                        .map_err(run_error)?;
+                    (conversation, turn)
+                }
+                None => {
+                    let mut presets = self.presets(variables)?;
+                    presets.push((
+                        flow_core::flow::LAST_USER_ANSWER.to_owned(),
+                        Value::String(text),
+                    ));
+                    self.start_conversation(executor, key, presets).await?
+                }
+            },
+        };
+        notices.splice(0..0, turn.notices.iter().map(wire::notice_json));
+        Ok(Some(Ran {
+            conversation,
+            turn,
+            notices,
+            revision,
+            next_seq,
+        }))
+    }
+
+    async fn start_conversation(
+        &self,
+        executor: &Executor<HttpRunner>,
+        key: &ConversationKey,
+        presets: Vec<(String, Value)>,
+    ) -> Result<(Conversation, Turn), ApiError> {
+        let options = StartOptions {
+            block: None,
+            variables: presets,
+        };
+        executor
+            .start(key.id.clone(), &key.bot, options)
+            .await
+            .map_err(run_error)
+    }
+
+    /// The presets of a request, checked against the size limit.
+    fn presets(
+        &self,
+        variables: Option<serde_json::Map<String, Value>>,
+    ) -> Result<Vec<(String, Value)>, ApiError> {
+        let Some(variables) = variables else {
+            return Ok(Vec::new());
+        };
+        let size = Value::Object(variables.clone()).to_string().len();
+        if size > self.limits.max_preset_bytes {
+            return Err(ApiError::TooLarge(format!(
+                "`variables` is {size} bytes of JSON, over the limit of {}",
+                self.limits.max_preset_bytes
+            )));
+        }
+        Ok(variables.into_iter().collect())
+    }
+
+    /// Numbers the outputs, fits the state under its limit, commits, and wakes the followers.
+    async fn commit(
+        &self,
+        key: &ConversationKey,
+        ran: Ran,
+        message_id: Option<String>,
+        is_timer: bool,
+    ) -> Result<Answer, ApiError> {
+        let Ran {
+            mut conversation,
+            turn,
+            notices,
+            revision,
+            next_seq,
+        } = ran;
+        let mut outputs: Vec<StoredOutput> = turn
+            .outputs
+            .iter()
+            .enumerate()
+            .map(|(index, output)| {
+                let previous = index.checked_sub(1).map(|index| &turn.outputs[index]);
+                let seq = next_seq + index as u64;
+                StoredOutput {
+                    seq,
+                    json: wire::output_json(seq, output, previous),
+                }
+            })
+            .collect();
+        conversation.set_revision(revision + 1);
+        let state = self.fit_state(&mut conversation, &mut outputs, next_seq);
+        let after_seq = next_seq + outputs.len() as u64;
+        let now = now_millis();
+        let timer = turn.timer.as_ref().map(|timer| StoredTimer {
+            timer_id: timer.id,
+            due_at: now.saturating_add(timer.due_in.as_millis().min(i64::MAX as u128) as i64),
+        });
+        let status = conversation.status().as_str();
+        let notices = Value::Array(notices).to_string();
+        let jsons: Vec<String> = outputs.iter().map(|output| output.json.clone()).collect();
+        let body = wire::turn_answer(&key.bot, key.id.as_str(), status, &jsons, &notices);
+        let outbound = (is_timer && self.outbound && !outputs.is_empty())
+            .then(|| wire::delivery(&key.bot, key.id.as_str(), status, &jsons));
+        let queued_delivery = outbound.is_some();
+        let commit = TurnCommit {
+            key: key.clone(),
+            revision,
+            state,
+            next_seq: after_seq,
+            outputs,
+            message: message_id.map(|message_id| MessageRecord {
+                message_id,
+                first_seq: next_seq,
+                last_seq: after_seq - 1,
+                status: status.to_owned(),
+                notices: notices.clone(),
+            }),
+            timer,
+            outbound,
+            now,
+        };
+        let commit_started = std::time::Instant::now();
+        self.store.commit(commit).await?;
+        metrics::commit_done(commit_started.elapsed());
+        metrics::turn_status(&key.bot, status);
+        for webhook in turn.trace.webhooks() {
+            metrics::webhook_outcome(webhook);
+        }
+        if timer.is_some() {
+            self.timers_changed.notify_one();
+        }
+        if queued_delivery {
+            self.deliveries_changed.notify_one();
+        }
+        self.wake_followers(key);
+        Ok(Answer {
+            body,
+            replay: false,
+        })
+    }
+
+    /// The conversation's state as stored. Over the limit, `last webhook success` is dropped
+    /// first, then the largest variables, each with an error output that says so.
+    fn fit_state(
+        &self,
+        conversation: &mut Conversation,
+        outputs: &mut Vec<StoredOutput>,
+        next_seq: u64,
+    ) -> String {
+        let mut state = state_json(conversation);
+        while state.len() > self.limits.max_state_bytes {
+            let Some(name) = largest_variable(conversation) else {
+                break;
+            };
+            conversation.preset(&name, Value::Null);
+            let seq = next_seq + outputs.len() as u64;
+            let message = format!(
+                "the conversation's state was over the limit of {} bytes, so `{name}` was \
+                 cleared; store less of the webhook response (a `save` path) to keep it",
+                self.limits.max_state_bytes
+            );
+            let json = serde_json::json!({
+                "seq": seq, "type": "error", "code": "state_too_large", "message": message,
+            });
+            outputs.push(StoredOutput {
+                seq,
+                json: json.to_string(),
+            });
+            tracing::warn!(variable = %name, "state over the limit; variable cleared");
+            state = state_json(conversation);
+        }
+        state
+    }
+
+    async fn replay(
+        &self,
+        key: &ConversationKey,
+        record: &MessageRecord,
+    ) -> Result<Answer, ApiError> {
+        let outputs = if record.first_seq > record.last_seq {
+            Vec::new()
+        } else {
+            self.store
+                .outputs(key, record.first_seq, record.last_seq, usize::MAX >> 1)
+                .await?
+        };
+        let jsons: Vec<String> = outputs.into_iter().map(|output| output.json).collect();
+        Ok(Answer {
+            body: wire::turn_answer(
+                &key.bot,
+                key.id.as_str(),
+                &record.status,
+                &jsons,
+                &record.notices,
+            ),
+            replay: true,
+        })
+    }
+
+    /// The outputs after `after`, waiting up to `wait` for one when there is none yet; `None`
+    /// when the conversation does not exist.
+    pub async fn outputs(
+        &self,
+        key: &ConversationKey,
+        after: u64,
+        wait: Duration,
+    ) -> Result<Option<String>, ApiError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let follower = self.follow(key);
+        loop {
+            let notified = follower.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let Some(stored) = self.store.load(key).await? else {
+                return Ok(None);
+            };
+            let outputs = self
+                .store
+                .outputs(key, after.saturating_add(1), u64::MAX, 1000)
+                .await?;
+            if !outputs.is_empty() || tokio::time::Instant::now() >= deadline {
+                let jsons: Vec<String> = outputs.into_iter().map(|output| output.json).collect();
+                let status = stored.conversation.status().as_str();
+                return Ok(Some(wire::outputs_page(status, &jsons)));
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let status = stored.conversation.status().as_str();
+                return Ok(Some(wire::outputs_page(status, &[])));
+            }
+        }
+    }
+
+    /// A stored conversation, once no turn of it runs.
+    pub async fn conversation(
+        &self,
+        key: &ConversationKey,
+    ) -> Result<Option<StoredConversation>, ApiError> {
+        let lock_id = lock_id(key);
+        let _turn = self.locks.lock(&lock_id).await;
+        Ok(self.store.load(key).await?)
+    }
+
+    /// Deletes a conversation, once no turn of it runs; false when there was none.
+    pub async fn delete(&self, key: &ConversationKey) -> Result<bool, ApiError> {
+        let lock_id = lock_id(key);
+        let _turn = self.locks.lock(&lock_id).await;
+        let deleted = self.store.delete(key).await?;
+        self.wake_followers(key);
+        Ok(deleted)
+    }
+
+    fn follow(&self, key: &ConversationKey) -> Follower<'_> {
+        let notify = self
+            .followers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        Follower {
+            followers: &self.followers,
+            key: key.clone(),
+            notify,
+        }
+    }
+
+    fn wake_followers(&self, key: &ConversationKey) {
+        let followers = self
+            .followers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(notify) = followers.get(key) {
+            notify.notify_waiters();
+        }
+    }
+}
+
+/// What a turn ran, before it is numbered and committed.
+struct Ran {
+    conversation: Conversation,
+    turn: Turn,
+    notices: Vec<Value>,
+    revision: u64,
+    next_seq: u64,
+}
+
+/// A client following a conversation's outputs; forgotten once nobody follows.
+struct Follower<'e> {
+    followers: &'e Mutex<HashMap<ConversationKey, Arc<Notify>>>,
+    key: ConversationKey,
+    notify: Arc<Notify>,
+}
+
+impl Drop for Follower<'_> {
+    fn drop(&mut self) {
+        let mut followers = self
+            .followers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // The map's own count and ours: nobody else follows.
+        if Arc::strong_count(&self.notify) <= 2 {
+            followers.remove(&self.key);
+        }
+    }
+}
+
+/// Whether a message starts the bot again: the conversation ended without a pending restart
+/// (the runtime restarts one with a restart pending itself, as `flowbot test` does).
+fn starts_again(conversation: &Conversation) -> bool {
+    conversation.status() == Status::Ended && !conversation.restart_pending()
+}
+
+fn state_json(conversation: &Conversation) -> String {
+    // A conversation is maps of strings and JSON values: it always serializes.
+    serde_json::to_string(conversation).unwrap_or_default()
+}
+
+/// The variable whose value takes the most room, `last webhook success` first when it is set.
+fn largest_variable(conversation: &Conversation) -> Option<String> {
+    let success = flow_core::flow::LAST_WEBHOOK_SUCCESS;
+    if conversation.variable(success).is_some() {
+        return Some(success.to_owned());
+    }
+    conversation
+        .variables()
+        .iter()
+        .max_by_key(|(_, value)| value.to_string().len())
+        .map(|(name, _)| name.to_string())
+}
+
+fn run_error(error: RunError) -> ApiError {
+    match error {
+        RunError::UnknownBot(bot) => ApiError::UnknownBot {
+            bot,
+            suggestion: None,
+        },
+        RunError::Preset { .. } => ApiError::InvalidVariables(error.to_string()),
+        RunError::UnknownBlock { .. } => ApiError::Internal(error.to_string()),
+    }
+}

@@ -1,0 +1,185 @@
+//! `flowbot serve`: from settings to a listening server, and a graceful stop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use flow_http::{Client, ClientConfig, Secrets};
+use flow_runtime::HttpRunner;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::background;
+use crate::bots::{self, LoadError};
+use crate::config::ServerConfig;
+use crate::engine::Engine;
+use crate::store::{sqlite, StoreError};
+use crate::{app, AppState};
+
+/// The server could not start, or failed while running.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// No tokens and a non-loopback address.
+    #[error(
+        "refusing to listen on {0} without authentication: set FLOWBOT_API_TOKENS (or \
+         --tokens-file), listen on a loopback address, or pass --insecure-no-auth"
+    )]
+    NoAuthOnPublicAddress(std::net::SocketAddr),
+    /// The flows could not be loaded.
+    #[error(transparent)]
+    Flows(#[from] LoadError),
+    /// The store could not be opened.
+    #[error("opening the store: {0}")]
+    Store(#[from] StoreError),
+    /// The secrets could not be read.
+    #[error("reading the secrets: {0}")]
+    Secrets(#[from] flow_http::SecretsError),
+    /// The webhook client could not be built.
+    #[error(transparent)]
+    Client(#[from] flow_http::ClientBuildError),
+    /// The address could not be bound, or serving failed.
+    #[error("listening on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: std::net::SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How long turns in flight get to finish after a stop signal, beyond the webhook time-out.
+const GRACE_MARGIN: Duration = Duration::from_secs(5);
+
+/// Runs the server until SIGTERM or SIGINT, then lets the turns in flight finish.
+pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
+    if config.tokens.is_empty() && !config.listen.ip().is_loopback() && !config.insecure_no_auth {
+        return Err(ServeError::NoAuthOnPublicAddress(config.listen));
+    }
+    let bots = bots::load(&config.flows)?;
+    for warning in &bots.warnings {
+        tracing::warn!("{warning}");
+    }
+    let store = sqlite::open_url(&config.store)?;
+    let secrets = Arc::new(Secrets::load(config.secrets_file.as_deref())?);
+    let client_config = ClientConfig::for_version(&config.version);
+    let grace = client_config.max_timeout + GRACE_MARGIN;
+    let client = Client::new(client_config.clone())?.with_secrets(Arc::clone(&secrets));
+    let engine = Arc::new(Engine::new(
+        bots,
+        HttpRunner::new(client),
+        Arc::clone(&secrets),
+        store,
+        config.limits,
+        config.outbound_url.is_some(),
+    ));
+    let (stop_sender, stop) = watch::channel(false);
+    let state = Arc::new(AppState::new(
+        Arc::clone(&engine),
+        config.tokens.clone(),
+        config.flows.clone(),
+        stop.clone(),
+    ));
+    crate::metrics::handle();
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            address: config.listen,
+            source,
+        })?;
+    let address = listener.local_addr().map_err(|source| ServeError::Listen {
+        address: config.listen,
+        source,
+    })?;
+    let mut tasks = vec![
+        tokio::spawn(background::fire_timers(Arc::clone(&engine), stop.clone())),
+        tokio::spawn(background::prune(
+            Arc::clone(&engine),
+            config.retention,
+            stop.clone(),
+        )),
+    ];
+    if let Some(url) = &config.outbound_url {
+        // The operator's own receiver: the webhook address policy does not apply to it.
+        let outbound = Client::new(ClientConfig::for_version(&config.version))?;
+        tasks.push(tokio::spawn(background::deliver_outputs(
+            Arc::clone(&engine),
+            outbound,
+            url.clone(),
+            stop.clone(),
+        )));
+    }
+    tokio::spawn(reload_on_hangup(Arc::clone(&state)));
+    tracing::info!(%address, store = %config.store, "flowbot serve is listening");
+    eprintln!("flowbot serve: listening on http://{address}");
+    let shutdown = {
+        let mut stop = stop.clone();
+        async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        }
+    };
+    tokio::spawn(async move {
+        stop_signal().await;
+        tracing::info!("stop signal: finishing the turns in flight");
+        let _ = stop_sender.send(true);
+    });
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown);
+    let mut stopped = stop.clone();
+    let serving = tokio::spawn(async move { server.await });
+    // Serve until the stop signal, then give the turns in flight their grace.
+    let _ = stopped.wait_for(|stopped| *stopped).await;
+    match tokio::time::timeout(grace, serving).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(source))) => return Err(ServeError::Listen { address, source }),
+        Ok(Err(error)) => tracing::error!(%error, "the server task failed"),
+        Err(_) => tracing::warn!("turns still in flight after the grace period were cut"),
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    tracing::info!("flowbot serve stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Reloads the flows at each SIGHUP.
+async fn reload_on_hangup<S: crate::store::Store>(state: Arc<AppState<S>>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the flows");
+            if let Err(crate::ApiError::InvalidFlow(diagnostics)) = state.reload() {
+                for diagnostic in &diagnostics {
+                    tracing::warn!("{diagnostic}");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = state;
+}
