@@ -12,6 +12,8 @@ mod conversations;
 mod docs;
 // The loader never panics, whatever the file holds.
 mod loader_never_panics;
+// `flowbot serve`: the real server on a SQLite file, killed, restarted, signalled.
+mod serve;
 // Helpers for the CLI tests: the binary, stub HTTP servers on 127.0.0.1, scratch folders.
 mod support;
 // `flowbot webhook`: one webhook step sent for real to a stub server, and its report.

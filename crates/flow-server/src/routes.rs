@@ -7,14 +7,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
@@ -31,7 +32,6 @@ const MAX_WAIT: Duration = Duration::from_secs(30);
 
 /// The router of the whole API over `state`.
 pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
-    let limit = state.engine.limits().max_body_bytes;
     let v1 = Router::new()
         .route("/bots", get(list_bots::<S>))
         .route("/bots/{bot}/conversations", post(start::<S>))
@@ -60,7 +60,6 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 
@@ -134,28 +133,61 @@ fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
         == 0
 }
 
+/// Reads a request body of at most `limit` bytes. A larger one is `too_large`, after the rest
+/// of it (up to [`DRAIN_LIMIT`]) is read and dropped: a client still sending its body would
+/// otherwise see the connection break instead of the answer.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let mut body = body;
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            ApiError::InvalidRequest(format!("the body could not be read: {error}"))
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total = total.saturating_add(data.len());
+        if total <= limit {
+            kept.extend_from_slice(&data);
+        } else if total > DRAIN_LIMIT {
+            break;
+        }
+    }
+    if total > limit {
+        return Err(ApiError::TooLarge(format!(
+            "the request body is over the server's limit of {limit} bytes"
+        )));
+    }
+    Ok(Bytes::from(kept))
+}
+
+/// The most of an oversized body read before the connection is given up on.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
 /// A JSON body read into `T`: not JSON is `invalid_json`, the wrong shape `invalid_request`,
 /// over the limit `too_large`.
-fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::TooLarge("the request body is over the server's limit".to_owned())
-        }
-        _ => ApiError::InvalidRequest(format!("the body could not be read: {rejection}")),
-    })?;
-    serde_json::from_slice(&body).map_err(|error| match error.classify() {
+async fn parse_body<T: DeserializeOwned>(body: Body, limit: usize) -> Result<T, ApiError> {
+    let body = read_body(body, limit).await?;
+    parse_json(&body)
+}
+
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| match error.classify() {
         serde_json::error::Category::Data => ApiError::InvalidRequest(error.to_string()),
         _ => ApiError::InvalidJson(error.to_string()),
     })
 }
 
 /// The body of an optional JSON object: empty means the defaults.
-fn parse_optional_body<T: DeserializeOwned + Default>(
-    body: Result<Bytes, BytesRejection>,
+async fn parse_optional_body<T: DeserializeOwned + Default>(
+    body: Body,
+    limit: usize,
 ) -> Result<T, ApiError> {
-    match &body {
-        Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(T::default()),
-        _ => parse_body(body),
+    let body = read_body(body, limit).await?;
+    match body.iter().all(u8::is_ascii_whitespace) {
+        true => Ok(T::default()),
+        false => parse_json(&body),
     }
 }
 
@@ -239,11 +271,12 @@ async fn list_bots<S: Store>(State(state): State<Arc<AppState<S>>>) -> Json<Bots
 async fn start<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let Path(bot) = path.map_err(path_error)?;
     state.engine.check_bot(&bot)?;
-    let request: StartRequest = parse_optional_body(body)?;
+    let limit = state.engine.limits().max_body_bytes;
+    let request: StartRequest = parse_optional_body(body, limit).await?;
     let id = match request.id {
         Some(id) => {
             check_conversation_id(&state, &id)?;
@@ -297,11 +330,11 @@ fn percent_encode(segment: &str) -> String {
 async fn message<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     path: Result<Path<(String, String)>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let key = conversation_key(&state, path)?;
-    let request: MessageRequest = parse_body(body)?;
     let limits = state.engine.limits();
+    let request: MessageRequest = parse_body(body, limits.max_body_bytes).await?;
     let chars = request.text.chars().count();
     if chars > limits.max_text_chars {
         return Err(ApiError::TooLarge(format!(
