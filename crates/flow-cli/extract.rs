@@ -20,30 +20,31 @@ use crate::output;
 pub struct Args {
     /// The path, as a `save` writes it: `products[1].category`,
     /// `products.flatMap(item => item.title)`, `$.products[*].title`, or '' for the whole payload.
-    path: String,
+    /// Optional with `--suggest`, which then starts from the whole payload.
+    #[arg(required_unless_present = "suggest")]
+    path: Option<String>,
     /// The JSON payload; standard input when absent or `-`.
     file: Option<PathBuf>,
-    /// List the paths under PATH with a preview of each, instead of extracting
-    /// (`flowbot extract --suggest '' response.json` lists them all).
+    /// List the paths under PATH (the whole payload without one) with a preview of each,
+    /// instead of extracting: `flowbot extract --suggest response.json` lists them all.
     #[arg(long)]
     suggest: bool,
 }
 
 /// Evaluates the path on the payload and prints the value, or the paths under it.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let path = Path::parse(&args.path).map_err(|error| {
+    let (path_text, file) = path_and_file(args.path, args.file, args.suggest);
+    let path = Path::parse(&path_text).map_err(|error| {
         let caret = format!("{}^", " ".repeat(error.offset));
         anyhow::anyhow!(
-            "invalid path `{}`: {}\n  {}\n  {caret}",
-            args.path,
+            "invalid path `{path_text}`: {}\n  {path_text}\n  {caret}",
             error.message,
-            args.path
         )
     })?;
-    if args.suggest && args.path.starts_with('$') {
+    if args.suggest && path_text.starts_with('$') {
         bail!("--suggest lists paths under a builder path such as `products` or '', not JSONPath");
     }
-    let payload = read_payload(args.file.as_deref())?;
+    let payload = read_payload(file.as_deref())?;
     // The same function as a webhook step, so the error reads exactly as the bot would store it.
     let save = Save {
         path,
@@ -58,11 +59,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     };
     if args.suggest {
-        output::print(&suggestions(&args.path, &value))?;
+        output::print(&suggestions(&path_text, &value))?;
     } else {
         output::print(&format!("{value}\n"))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The path and the payload file the arguments give.
+///
+/// `--suggest` starts from the whole payload, as the builder's path helper does, so its one
+/// argument may be the payload instead of a path: `flowbot extract --suggest response.json`.
+/// It is the payload when it is `-` or names an existing file, and the path otherwise.
+fn path_and_file(
+    path: Option<String>,
+    file: Option<PathBuf>,
+    suggest: bool,
+) -> (String, Option<PathBuf>) {
+    match (path, file) {
+        (Some(only), None) if suggest && names_payload(&only) => {
+            (String::new(), Some(PathBuf::from(only)))
+        }
+        (path, file) => (path.unwrap_or_default(), file),
+    }
+}
+
+fn names_payload(argument: &str) -> bool {
+    argument == "-" || std::path::Path::new(argument).is_file()
 }
 
 fn read_payload(file: Option<&std::path::Path>) -> Result<Value> {

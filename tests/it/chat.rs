@@ -108,7 +108,7 @@ fn terminal_fake_failure_puts_the_payload_in_the_failure_variable() {
         .unwrap();
     chat.send_line("/vars").unwrap();
     chat.exp_string(
-        r#"shop failure (text) = {"body":{"error":"out of stock"},"message":"Invalid response status: 500","status":500,"type":"BadResponse"}"#,
+        r#"shop failure (text) = {"type":"BadResponse","message":"Invalid response status: 500","status":500,"body":{"error":"out of stock"}}"#,
     )
     .unwrap();
     chat.send_line("/quit").unwrap();
@@ -254,7 +254,7 @@ fn success_and_failure_answer_every_webhook_without_asking() {
         "{stdout}"
     );
     assert!(
-        stdout.contains(r#"shop failure (text) = {"body":{"error":"simulated failure"}"#),
+        stdout.contains(r#"shop failure (text) = {"type":"BadResponse","message":"Invalid response status: 500","status":500,"body":{"error":"simulated failure"}}"#),
         "{stdout}"
     );
     assert!(server.hits().is_empty());
@@ -395,10 +395,10 @@ Bob
       status: 200
       json:
         products:
-        - category: x
-          title: A
-        - category: y
-          title: B
+        - title: A
+          category: x
+        - title: B
+          category: y
   conversation:
   - bot: Welcome to the shop!
   - bot: What's your name?
@@ -435,11 +435,11 @@ Bob
     variables:
       name: Bob
       shop failure:
-        body:
-          error: out of stock
+        type: BadResponse
         message: 'Invalid response status: 500'
         status: 500
-        type: BadResponse
+        body:
+          error: out of stock
 ";
     assert!(written.ends_with(expected), "{written}");
     assert!(server.hits().is_empty());
@@ -566,4 +566,22 @@ cases:
     );
     let file = flow_test::spec::parse(&written).unwrap();
     assert_eq!(file.cases[1].start_at.as_deref(), Some("ask"));
+}
+
+/// Issue 13: `/vars` shows a stored object with its keys in the order the payload gave them
+/// (`title` before `category`), as the JavaScript builder does, not sorted.
+#[test]
+fn vars_show_objects_in_the_payloads_key_order() {
+    let mut command = flowbot();
+    command.args(["chat", "flows/shop.yaml", "--webhooks", "ask"]);
+    let payload =
+        r#"{"products": [{"title": "A", "category": "x"}, {"title": "B", "category": "y"}]}"#;
+    let output = run_with_input(command, &format!("Ada\n1\n{payload}\n/vars\n"));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains(
+            r#"  last webhook success = {"products":[{"title":"A","category":"x"},{"title":"B","category":"y"}]}"#
+        ),
+        "{stdout}"
+    );
 }

@@ -58,6 +58,22 @@ fn an_error_prints_file_line_column_and_exits_1() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("1 error, 0 warnings"));
 }
 
+/// Issue 13: a misspelt kind key is named as the unknown key, on its own line and column.
+#[test]
+fn a_misspelt_kind_key_is_named_as_an_unknown_key() {
+    let source =
+        "bot: hi\nblocks:\n  hello:\n    mesage: Hi\n    next: done\n  done:\n    end: Bye.\n";
+    let dir = folder("misspelt_kind", &[("hi.yaml", source)]);
+    let file = dir.join("hi.yaml");
+    let output = flowbot(&["validate", arg(&file)]);
+    assert_eq!(output.status.code(), Some(1));
+    let expected = format!(
+        "{}:4:5: error: block `hello` has an unknown key `mesage` (did you mean `message`?)\n",
+        file.display()
+    );
+    assert_eq!(stdout(&output), expected);
+}
+
 #[test]
 fn json_format_lists_every_field() {
     let dir = folder("json", &[("shop.yaml", TYPO)]);

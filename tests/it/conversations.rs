@@ -228,7 +228,7 @@ fn a_failing_case_is_a_junit_failure_with_its_diff() {
     let xml = std::fs::read_to_string(&report).unwrap();
     assert!(xml.contains(r#"failures="1""#), "{xml}");
     assert!(
-        xml.contains("shop failure: expected {&quot;status&quot;:500"),
+        xml.contains("shop failure: expected {&quot;type&quot;:&quot;BadResponse&quot;,&quot;status&quot;:500}"),
         "{xml}"
     );
     assert!(

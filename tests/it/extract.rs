@@ -117,23 +117,65 @@ fn input_that_is_not_json_is_a_usage_error() {
 #[test]
 fn suggest_prints_an_aligned_table_of_paths_and_previews() {
     let output = extract(&["--suggest", ""], &shop().to_string());
+    // Keys come in the payload's order, not sorted (issue 13).
     assert_eq!(
         outcome(&output),
         ok(concat!(
-            "[\"full name\"]                            \"Shop\"\n",
-            "products                                 [{\"category\":\"smartphones\",\"id\":1,\"tags\"…\n",
-            "products[0]                              {\"category\":\"smartphones\",\"id\":1,\"tags\":…\n",
-            "products[0].category                     \"smartphones\"\n",
+            "products                                 [{\"id\":1,\"title\":\"iPhone 9\",\"category\":\"…\n",
+            "products[0]                              {\"id\":1,\"title\":\"iPhone 9\",\"category\":\"s…\n",
             "products[0].id                           1\n",
+            "products[0].title                        \"iPhone 9\"\n",
+            "products[0].category                     \"smartphones\"\n",
             "products[0].tags                         [\"apple\"]\n",
             "products[0].tags[0]                      \"apple\"\n",
-            "products[0].title                        \"iPhone 9\"\n",
-            "products.flatMap(item => item.category)  [\"smartphones\",null]\n",
             "products.flatMap(item => item.id)        [1,2]\n",
-            "products.flatMap(item => item.tags)      [\"apple\",\"apple\",\"new\"]\n",
             "products.flatMap(item => item.title)     [\"iPhone 9\",\"iPhone X\"]\n",
+            "products.flatMap(item => item.category)  [\"smartphones\",null]\n",
+            "products.flatMap(item => item.tags)      [\"apple\",\"apple\",\"new\"]\n",
             "total                                    2\n",
+            "[\"full name\"]                            \"Shop\"\n",
         ))
+    );
+}
+
+/// Issue 13: an object keeps the key order of the payload, as JavaScript does.
+#[test]
+fn an_object_keeps_the_payloads_key_order() {
+    let payload = r#"{"item": {"title": "A", "category": "x", "id": 7}}"#;
+    let output = extract(&["item"], payload);
+    assert_eq!(
+        outcome(&output),
+        ok("{\"title\":\"A\",\"category\":\"x\",\"id\":7}\n")
+    );
+}
+
+/// Issue 13: with `--suggest` the path may be left out and starts from the whole payload, as
+/// the builder's path helper does; the one argument is then the payload file.
+#[test]
+fn suggest_without_a_path_lists_the_whole_payload() {
+    let payload = r#"{"title": "A", "category": "x"}"#;
+    let expected = ok("title     \"A\"\ncategory  \"x\"\n");
+    assert_eq!(outcome(&extract(&["--suggest"], payload)), expected);
+    assert_eq!(outcome(&extract(&["--suggest", "-"], payload)), expected);
+    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("suggest_without_a_path.json");
+    std::fs::write(&file, payload).unwrap();
+    assert_eq!(
+        outcome(&extract(&["--suggest", file.to_str().unwrap()], "")),
+        expected
+    );
+    // A path that names no file is still a path.
+    assert_eq!(outcome(&extract(&["--suggest", "title"], payload)), ok(""));
+}
+
+#[test]
+fn without_suggest_the_path_is_required() {
+    let (code, stdout, stderr) = outcome(&extract(&[], SEED));
+    assert_eq!(code, Some(2));
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("the following required arguments were not provided")
+            && stderr.contains("<PATH>"),
+        "{stderr}"
     );
 }
 
@@ -192,9 +234,9 @@ fn suggest_lists_paths_under_a_path_written_from_the_root() {
         outcome(&output),
         ok(concat!(
             "products[1].id       2\n",
+            "products[1].title    \"iPhone X\"\n",
             "products[1].tags     [\"apple\",\"new\"]\n",
             "products[1].tags[0]  \"apple\"\n",
-            "products[1].title    \"iPhone X\"\n",
         ))
     );
     let (code, _, stderr) = outcome(&extract(&["--suggest", "$.products"], SEED));

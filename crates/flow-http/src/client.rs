@@ -222,15 +222,9 @@ impl Client {
         tracing::debug!(url = %self.secrets.redact(&request.url), "sending webhook request");
         let started = Instant::now();
         let exchange = self.exchange(http_request);
-        let (status, headers, body) =
-            tokio::time::timeout(timeout, exchange)
-                .await
-                .map_err(|_| {
-                    WebhookError::new(
-                        ErrorKind::Timeout,
-                        format!("request timed out after {}", format_duration(timeout)),
-                    )
-                })??;
+        let (status, headers, body) = tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| timeout_error(timeout))??;
         Ok(RawResponse {
             status,
             headers,
@@ -392,6 +386,33 @@ fn host_of(url: &reqwest::Url) -> String {
     }
 }
 
+/// The `Timeout` of an exchange cut off after `timeout`, worded as [`Client::fetch`] words it.
+///
+/// Scripted outcomes use it too, so that a test's transcript reads as production's.
+pub fn timeout_error(timeout: Duration) -> WebhookError {
+    WebhookError::new(
+        ErrorKind::Timeout,
+        format!("request timed out after {}", format_duration(timeout)),
+    )
+}
+
+/// The `ConnectionError` of a request to `url` whose host refused the connection, worded as
+/// [`Client::fetch`] words it (the host and port, never the path or query).
+///
+/// Scripted outcomes use it too, so that a test's transcript reads as production's.
+pub fn refused_error(url: &str) -> WebhookError {
+    let host =
+        reqwest::Url::parse(url).map_or_else(|_| "the server".to_owned(), |url| host_of(&url));
+    connect_error(&host, "connection refused")
+}
+
+fn connect_error(host: &str, reason: &str) -> WebhookError {
+    WebhookError::new(
+        ErrorKind::ConnectionError,
+        format!("could not connect to {host}: {reason}"),
+    )
+}
+
 /// The error of a request that got no response.
 fn send_error(error: &reqwest::Error, host: &str, max_redirects: usize) -> WebhookError {
     if error.is_redirect() {
@@ -413,10 +434,7 @@ fn send_error(error: &reqwest::Error, host: &str, max_redirects: usize) -> Webho
         return WebhookError::new(ErrorKind::Timeout, "request timed out");
     }
     if error.is_connect() {
-        return WebhookError::new(
-            ErrorKind::ConnectionError,
-            format!("could not connect to {host}: {}", connect_reason(error)),
-        );
+        return connect_error(host, &connect_reason(error));
     }
     WebhookError::new(
         ErrorKind::ConnectionError,

@@ -65,7 +65,8 @@ mod suggest;
 
 pub use classify::classify;
 pub use client::{
-    user_agent, Client, ClientBuildError, ClientConfig, RawResponse, Response, DEFAULT_USER_AGENT,
+    refused_error, timeout_error, user_agent, Client, ClientBuildError, ClientConfig, RawResponse,
+    Response, DEFAULT_USER_AGENT,
 };
 pub use error::{
     error_body, truncate_chars, ErrorKind, UnknownErrorKind, WebhookError, ERROR_BODY_MAX_CHARS,

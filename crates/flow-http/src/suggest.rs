@@ -31,10 +31,11 @@ pub const MAX_SUGGESTIONS: usize = 200;
 
 /// The paths of `payload`, each container before what it holds.
 ///
-/// - For an object: each key, in the order of the JSON map (sorted by key, as `serde_json` keeps
-///   maps without its `preserve_order` feature).
+/// - For an object: each key, in the payload's order (flowbot builds `serde_json` with its
+///   `preserve_order` feature).
 /// - For an array: the array itself, then `[0]` for its first element and what lies in it, then,
-///   when its elements are objects, `flatMap(item => item.<key>)` for each key found in them.
+///   when its elements are objects, `flatMap(item => item.<key>)` for each key found in them,
+///   in the order they first appear.
 ///   Its preview is what the path stores: one value per element, `null` where an element lacks
 ///   the key, arrays flattened one level.
 ///

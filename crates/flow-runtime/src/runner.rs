@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use flow_core::flow::{Flow, Webhook};
-use flow_http::{Client, ErrorKind, WebhookError, WebhookRequest};
+use flow_http::{Client, WebhookError, WebhookRequest};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -166,8 +166,12 @@ impl WebhookRunner for HttpRunner {
 pub enum Scripted {
     /// This response comes back.
     Response(WebhookResponse),
-    /// No response: the error, usually `Timeout` or `ConnectionError`.
+    /// No response: this error.
     Failure(WebhookError),
+    /// No response within the step's time-out: the `Timeout` a real one of that step gives.
+    Timeout,
+    /// The host refused the connection: the `ConnectionError` a real refusal gives.
+    ConnectionError,
     /// The request is really sent (needs [`ScriptedRunner::with_http`]).
     Real,
 }
@@ -181,16 +185,6 @@ impl Scripted {
     /// A response with `status` and a text body.
     pub fn text(status: u16, text: &str) -> Scripted {
         Scripted::Response(WebhookResponse::text(status, text))
-    }
-
-    /// No response, with an error of `kind` and the message a real one would have.
-    pub fn error(kind: ErrorKind) -> Scripted {
-        let message = match kind {
-            ErrorKind::Timeout => "request timed out (scripted)",
-            ErrorKind::ConnectionError => "could not connect (scripted)",
-            _ => "scripted failure",
-        };
-        Scripted::Failure(WebhookError::new(kind, message))
     }
 }
 
@@ -249,6 +243,15 @@ impl ScriptedRunner {
             .collect()
     }
 
+    /// The time-out a real client gives `request`: its own, capped by the client's limit (the
+    /// default limit when this runner sends nothing for real).
+    fn timeout_for(&self, request: &WebhookRequest) -> std::time::Duration {
+        match &self.http {
+            Some(http) => http.client().timeout_for(request),
+            None => request.timeout.min(flow_http::DEFAULT_TIMEOUT),
+        }
+    }
+
     fn log(&self) -> std::sync::MutexGuard<'_, ScriptLog> {
         // A panic elsewhere while logging leaves the log usable: it is only appended to.
         self.log
@@ -283,6 +286,12 @@ impl WebhookRunner for ScriptedRunner {
         match self.next_outcome(&call)? {
             Scripted::Response(response) => Ok(RunOutcome::Response(response)),
             Scripted::Failure(error) => Ok(RunOutcome::Failure(error)),
+            Scripted::Timeout => Ok(RunOutcome::Failure(flow_http::timeout_error(
+                self.timeout_for(call.request),
+            ))),
+            Scripted::ConnectionError => Ok(RunOutcome::Failure(flow_http::refused_error(
+                &call.request.url,
+            ))),
             Scripted::Real => match &self.http {
                 Some(http) => http.run(call).await,
                 None => Err(RunnerError::NoHttpClient {

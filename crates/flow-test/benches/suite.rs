@@ -102,7 +102,7 @@ fn runner_for(index: usize) -> ScriptedRunner {
             json!({"products": [{"title": "iPhone 9", "category": "smartphones"}, {"title": "iPhone X", "category": "smartphones"}]}),
         ),
         1 => Scripted::json(500, json!({"error": "down"})),
-        _ => Scripted::error(flow_http::ErrorKind::Timeout),
+        _ => Scripted::Timeout,
     };
     ScriptedRunner::new().with("fetch_products", outcome)
 }

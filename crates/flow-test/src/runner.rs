@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use flow_core::flow::BlockId;
 use flow_core::BlockKind;
-use flow_http::{Client, ClientConfig, ErrorKind, Secrets, WebhookRequest};
+use flow_http::{Client, ClientConfig, Secrets, WebhookRequest};
 use flow_runtime::{
     ConversationId, Executor, HttpRunner, Notice, RunOutcome, RunnerError, Scripted,
     ScriptedRunner, StartOptions, WebhookCall, WebhookResponse, WebhookRunner,
@@ -271,10 +271,8 @@ fn scripted_outcome(outcome: &Outcome) -> Scripted {
             headers: headers.clone(),
             body: body.clone(),
         }),
-        Outcome::Error(TransportError::Timeout) => Scripted::error(ErrorKind::Timeout),
-        Outcome::Error(TransportError::ConnectionError) => {
-            Scripted::error(ErrorKind::ConnectionError)
-        }
+        Outcome::Error(TransportError::Timeout) => Scripted::Timeout,
+        Outcome::Error(TransportError::ConnectionError) => Scripted::ConnectionError,
         Outcome::Real => Scripted::Real,
     }
 }

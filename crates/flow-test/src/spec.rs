@@ -259,10 +259,10 @@ fn event_step(event: Value) -> Result<Step, String> {
     match event {
         Value::Object(mut fields) => {
             let name = fields
-                .remove("name")
+                .shift_remove("name")
                 .ok_or("an `event` step needs a `name`")?;
             let name = TextMatch::from_value(name)?;
-            let data = fields.remove("data");
+            let data = fields.shift_remove("data");
             if let Some(key) = fields.keys().next() {
                 return Err(format!(
                     "unknown key `{key}` in an `event` step (expected `name`, `data`)"
@@ -285,11 +285,11 @@ fn handoff_step(handoff: Value) -> Result<Step, String> {
         }),
         Value::Object(mut fields) => {
             let team = fields
-                .remove("team")
+                .shift_remove("team")
                 .map(TextMatch::from_value)
                 .transpose()?;
             let message = fields
-                .remove("message")
+                .shift_remove("message")
                 .map(TextMatch::from_value)
                 .transpose()?;
             if let Some(key) = fields.keys().next() {

@@ -124,24 +124,27 @@ fn read_kind_key<'n>(
     match kinds.as_slice() {
         [kind] => Some(*kind),
         [] => {
-            // A misspelt kind key is the likeliest cause: point at it.
+            // A misspelt kind key is the likeliest cause: name it, and point at it.
             let misspelt = block.iter().find_map(|(name, key_node, _)| {
                 Some((
+                    name,
                     suggest::closest(name, BLOCK_KINDS.iter().copied())?,
                     key_node,
                 ))
             });
-            let problem = Problem::NoKind {
-                block: id.to_string(),
-                kinds: suggest::backticked(BLOCK_KINDS),
-            };
             match misspelt {
-                Some((kind, key_node)) => reporter.report_with_help(
-                    problem,
+                Some((name, kind, key_node)) => reporter.report_with_help(
+                    Problem::UnknownKey(format!("block `{id}` has an unknown key `{name}`")),
                     key_node.span,
                     Some(format!("did you mean `{kind}`?")),
                 ),
-                None => reporter.report(problem, key.span),
+                None => reporter.report(
+                    Problem::NoKind {
+                        block: id.to_string(),
+                        kinds: suggest::backticked(BLOCK_KINDS),
+                    },
+                    key.span,
+                ),
             }
             None
         }

@@ -195,7 +195,7 @@ fn renders_variables_as_text() {
     });
     assert_snapshot!(render("{{name}}, we have: {{titles}}", variables.clone()), @"Ada, we have: iPhone 9, iPhone X");
     assert_snapshot!(render("{{visits}} visits, {{ratio}}, {{ok}}", variables.clone()), @"3 visits, 0.5, true");
-    assert_snapshot!(render("{{shop failure}}", variables.clone()), @r#"{"status":404,"type":"BadResponse"}"#);
+    assert_snapshot!(render("{{shop failure}}", variables.clone()), @r#"{"type":"BadResponse","status":404}"#);
     assert_snapshot!(render("status {{ shop failure.status }}", variables.clone()), @"status 404");
     assert_snapshot!(render("first: {{titles[0]}}, last: {{titles[-1]}}", variables), @"first: iPhone 9, last: iPhone X");
 }
@@ -246,18 +246,23 @@ fn value_to_text_rules() {
     assert_snapshot!(value_to_text(&json!(null)), @"");
     assert_snapshot!(value_to_text(&json!([1, 2.5, "x", true, null, [3, 4], {"a": 1}])), @r#"1, 2.5, x, true, , 3, 4, {"a":1}"#);
     assert_snapshot!(value_to_text(&json!([])), @"");
-    assert_snapshot!(value_to_text(&json!({"b": [1, 2], "a": "x y"})), @r#"{"a":"x y","b":[1,2]}"#);
+    assert_snapshot!(value_to_text(&json!({"b": [1, 2], "a": "x y"})), @r#"{"b":[1,2],"a":"x y"}"#);
 }
 
 #[test]
-fn a_webhook_failure_reads_as_its_message() {
+fn a_webhook_failure_reads_as_its_type_and_message() {
+    // S11, S16: `<Type>: <message>`.
     let failure = json!({"type": "BadResponse", "message": "Invalid response status: 404", "status": 404, "body": {"error": "nope"}});
-    assert_snapshot!(value_to_text(&failure), @"Invalid response status: 404");
+    assert_snapshot!(value_to_text(&failure), @"BadResponse: Invalid response status: 404");
     let timeout = json!({"type": "Timeout", "message": "request timed out after 15s", "status": null, "body": null});
-    assert_snapshot!(value_to_text(&timeout), @"request timed out after 15s");
+    assert_snapshot!(value_to_text(&timeout), @"Timeout: request timed out after 15s");
+    // Its fields stay reachable by path: the message alone, without the type.
+    let variables = json!({"name": "Ada", "shop failure": failure});
+    assert_snapshot!(render("Sorry {{name}}, {{shop failure}}", variables.clone()), @"Sorry Ada, BadResponse: Invalid response status: 404");
+    assert_snapshot!(render("{{shop failure.message}}", variables), @"Invalid response status: 404");
     // Only the six error types count: any other object is still compact JSON.
-    assert_snapshot!(value_to_text(&json!({"type": "Other", "message": "m"})), @r#"{"message":"m","type":"Other"}"#);
-    assert_snapshot!(value_to_text(&json!({"type": "KeyError", "message": 3})), @r#"{"message":3,"type":"KeyError"}"#);
+    assert_snapshot!(value_to_text(&json!({"type": "Other", "message": "m"})), @r#"{"type":"Other","message":"m"}"#);
+    assert_snapshot!(value_to_text(&json!({"type": "KeyError", "message": 3})), @r#"{"type":"KeyError","message":3}"#);
     assert_snapshot!(value_to_text(&json!({"type": "KeyError"})), @r#"{"type":"KeyError"}"#);
 }
 

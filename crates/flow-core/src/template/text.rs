@@ -8,7 +8,8 @@ use serde_json::{Number, Value};
 /// - strings as they are, booleans as `true` / `false`;
 /// - lists joined with `, `, each item by these rules;
 /// - a webhook failure (an object with a string `type` that is one of the six error types and a
-///   string `message`, as a failure variable holds it) as its message (S16);
+///   string `message`, as a failure variable holds it) as `<type>: <message>`, as S11 and S16
+///   word it: `BadResponse: Invalid response status: 404`;
 /// - other objects as compact JSON;
 /// - `null` as nothing (like an unset variable).
 pub fn value_to_text(value: &Value) -> String {
@@ -38,8 +39,12 @@ pub fn push_value_text(text: &mut String, value: &Value) {
                 push_value_text(text, item);
             }
         }
-        Value::Object(_) => match failure_message(value) {
-            Some(message) => text.push_str(message),
+        Value::Object(_) => match failure_parts(value) {
+            Some((kind, message)) => {
+                text.push_str(kind);
+                text.push_str(": ");
+                text.push_str(message);
+            }
             None => text.push_str(&value.to_string()),
         },
     }
@@ -55,11 +60,11 @@ const FAILURE_TYPES: [&str; 6] = [
     "ConnectionError",
 ];
 
-/// The message of a webhook failure value, `None` for any other value.
-fn failure_message(value: &Value) -> Option<&str> {
+/// The type and the message of a webhook failure value, `None` for any other value.
+fn failure_parts(value: &Value) -> Option<(&str, &str)> {
     let kind = value.get("type")?.as_str()?;
     let message = value.get("message")?.as_str()?;
-    FAILURE_TYPES.contains(&kind).then_some(message)
+    FAILURE_TYPES.contains(&kind).then_some((kind, message))
 }
 
 fn number_to_text(number: &Number) -> String {

@@ -540,7 +540,7 @@ async fn the_server_receives_headers_body_and_query_as_given() {
                 ["accept", "*/*"],
                 ["content-length", "27"],
             ],
-            "body": r#"{"name":"Jérôme","qty":2}"#,
+            "body": r#"{"qty":2,"name":"Jérôme"}"#,
         })
     );
 }

@@ -22,14 +22,14 @@ fn products_payload_offers_keys_first_element_and_flat_maps() {
         ],
         "total": 2,
     })), @r#"
-    products  =>  [{"category":"smartphones","id":1,"title…
-    products[0]  =>  {"category":"smartphones","id":1,"title"…
-    products[0].category  =>  "smartphones"
+    products  =>  [{"id":1,"title":"iPhone 9","category":"…
+    products[0]  =>  {"id":1,"title":"iPhone 9","category":"s…
     products[0].id  =>  1
     products[0].title  =>  "iPhone 9"
-    products.flatMap(item => item.category)  =>  ["smartphones","smartphones"]
+    products[0].category  =>  "smartphones"
     products.flatMap(item => item.id)  =>  [1,2]
     products.flatMap(item => item.title)  =>  ["iPhone 9","iPhone X"]
+    products.flatMap(item => item.category)  =>  ["smartphones","smartphones"]
     products.flatMap(item => item.stock)  =>  [null,34]
     total  =>  2
     "#);
@@ -43,19 +43,19 @@ fn odd_keys_are_quoted_and_non_ascii_keys_are_not() {
         "": 0,
         "_id": "x",
     })), @r#"
-    [""]  =>  0
-    _id  =>  "x"
-    ["a\"b"]  =>  null
-    produits  =>  [{"$ref":1,"2nd":true,"catégorie":"télép…
-    produits[0]  =>  {"$ref":1,"2nd":true,"catégorie":"téléph…
-    produits[0]["$ref"]  =>  1
-    produits[0]["2nd"]  =>  true
+    produits  =>  [{"catégorie":"téléphones","full name":"…
+    produits[0]  =>  {"catégorie":"téléphones","full name":"J…
     produits[0].catégorie  =>  "téléphones"
     produits[0]["full name"]  =>  "Jérôme"
-    produits.flatMap(item => item["$ref"])  =>  [1]
-    produits.flatMap(item => item["2nd"])  =>  [true]
+    produits[0]["$ref"]  =>  1
+    produits[0]["2nd"]  =>  true
     produits.flatMap(item => item.catégorie)  =>  ["téléphones"]
     produits.flatMap(item => item["full name"])  =>  ["Jérôme"]
+    produits.flatMap(item => item["$ref"])  =>  [1]
+    produits.flatMap(item => item["2nd"])  =>  [true]
+    ["a\"b"]  =>  null
+    [""]  =>  0
+    _id  =>  "x"
     "#);
 }
 
@@ -66,14 +66,14 @@ fn root_array_and_nested_arrays() {
         {"tags": []},
         "not an object",
     ])), @r#"
-    [0]  =>  {"matrix":[[1,2],[3]],"tags":["a","b"]}
+    [0]  =>  {"tags":["a","b"],"matrix":[[1,2],[3]]}
+    [0].tags  =>  ["a","b"]
+    [0].tags[0]  =>  "a"
     [0].matrix  =>  [[1,2],[3]]
     [0].matrix[0]  =>  [1,2]
     [0].matrix[0][0]  =>  1
-    [0].tags  =>  ["a","b"]
-    [0].tags[0]  =>  "a"
-    flatMap(item => item.matrix)  =>  [[1,2],[3],null,null]
     flatMap(item => item.tags)  =>  ["a","b",null]
+    flatMap(item => item.matrix)  =>  [[1,2],[3],null,null]
     "#);
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use flow_http::{ErrorKind, Secrets};
+use flow_http::Secrets;
 use insta::assert_snapshot;
 use serde_json::json;
 
@@ -61,7 +61,7 @@ async fn the_shop_lists_the_products_and_the_request_is_built_for_real() {
 
 #[tokio::test]
 async fn a_preset_conversation_may_start_at_any_block() {
-    let runner = ScriptedRunner::new().with("fetch_products", Scripted::error(ErrorKind::Timeout));
+    let runner = ScriptedRunner::new().with("fetch_products", Scripted::Timeout);
     let executor = Executor::single(flow(SHOP), runner);
     let options = StartOptions {
         block: Some("fetch_products".into()),
@@ -179,7 +179,7 @@ async fn the_lead_bot_retries_the_crm_after_a_sleep_then_hands_off() {
         "send_lead",
         vec![
             Scripted::json(503, json!({"error": "busy"})),
-            Scripted::error(ErrorKind::ConnectionError),
+            Scripted::ConnectionError,
         ],
     );
     let executor = Executor::single(flow(LEAD_CAPTURE), runner).with_secrets(crm_token());
@@ -227,7 +227,7 @@ async fn a_saved_lead_raises_an_event_and_ends() {
     chat.say("Ada").await;
     chat.say("ada@example.com").await;
     assert_snapshot!(chat.say("Pricing").await, @r#"
-    event: lead_created {"email":"ada@example.com","interest":"Pricing","lead_id":"L-7"}
+    event: lead_created {"lead_id":"L-7","email":"ada@example.com","interest":"Pricing"}
     bot: Thanks Ada! our sales team will write to you at ada@example.com.
     (ended)
     "#);
@@ -239,7 +239,7 @@ async fn a_saved_lead_raises_an_event_and_ends() {
 
 #[tokio::test]
 async fn timeouts_of_questions_and_waits_are_pending_timers_the_caller_fires() {
-    let runner = ScriptedRunner::new().with("lookup", Scripted::error(ErrorKind::Timeout));
+    let runner = ScriptedRunner::new().with("lookup", Scripted::Timeout);
     let executor = Executor::single(flow(ORDER_STATUS), runner);
     let (mut chat, first) = Chat::start(&executor, "order_status").await;
     assert_snapshot!(first, @r"

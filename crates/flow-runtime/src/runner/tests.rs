@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use flow_core::flow::{BlockKind, Webhook};
-use flow_http::{ErrorKind, Method, WebhookRequest};
+use flow_http::{Method, WebhookRequest};
 use serde_json::json;
 
 use super::{RunOutcome, RunnerError, Scripted, ScriptedRunner, WebhookCall, WebhookRunner};
@@ -36,10 +36,7 @@ async fn run(
 async fn scripted_outcomes_are_used_in_order_and_the_last_one_repeats() {
     let runner = ScriptedRunner::new().with_sequence(
         "a",
-        vec![
-            Scripted::json(200, json!({"n": 1})),
-            Scripted::error(ErrorKind::Timeout),
-        ],
+        vec![Scripted::json(200, json!({"n": 1})), Scripted::Timeout],
     );
     let status = |outcome: RunOutcome| match outcome {
         RunOutcome::Response(response) => response.status.to_string(),

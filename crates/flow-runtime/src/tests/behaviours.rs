@@ -162,7 +162,7 @@ blocks:
     bot: BadResponse, BadResponse, ConnectionError, Timeout, BadRequest, KeyError, BadResponse
     (ended)
     ");
-    assert_snapshot!(chat.var("f5"), @r#"{"body":null,"message":"variable `never set` is not set","status":null,"type":"BadRequest"}"#);
+    assert_snapshot!(chat.var("f5"), @r#"{"type":"BadRequest","message":"variable `never set` is not set","status":null,"body":null}"#);
 }
 
 #[tokio::test]
@@ -330,7 +330,7 @@ blocks:
       failure: partial failure
     next: report_partial
   report_partial:
-    message: "{{a}} {{b}} {{c}} / {{partial failure.type}}: {{partial failure}} ({{partial failure.status}})"
+    message: "{{a}} {{b}} {{c}} / {{partial failure}} ({{partial failure.status}})"
     next: scalar
   scalar:
     webhook:
@@ -341,7 +341,7 @@ blocks:
       failure: scalar failure
     next: done
   done:
-    end: "{{a}} {{c}} / {{scalar failure.type}}: {{scalar failure}}"
+    end: "{{a}} {{c}} / {{scalar failure}}"
 "#
     .replace("BASE", &base);
     let executor = Executor::single(flow(&source), http_runner());
@@ -382,7 +382,7 @@ blocks:
     let executor = Executor::single(flow(&source), http_runner());
     let (chat, first) = Chat::start(&executor, "failures").await;
     assert_snapshot!(first, @r"
-    bot: Invalid response status: 404 | Invalid response status: 404 | 404 | no such order
+    bot: BadResponse: Invalid response status: 404 | BadResponse: Invalid response status: 404 | 404 | no such order
     (ended)
     ");
     assert_eq!(
@@ -424,7 +424,7 @@ blocks:
     let executor = Executor::single(flow(&source), http_runner());
     let (mut chat, first) = Chat::start(&executor, "retry").await;
     assert_snapshot!(first, @r"
-    bot: It failed (Invalid response status: 502). Try again? [Yes]
+    bot: It failed (BadResponse: Invalid response status: 502). Try again? [Yes]
     (waiting)
     ");
     assert_snapshot!(chat.say("yes").await, @r#"
@@ -480,7 +480,7 @@ blocks:
     let (chat, first) = Chat::start(&executor, "pattern").await;
     assert_snapshot!(first, @r"
     bot: 3 in stock
-    bot: Price unknown: Invalid response status: 503 (maintenance)
+    bot: Price unknown: BadResponse: Invalid response status: 503 (maintenance)
     (ended)
     ");
     assert_eq!(chat.var("stock failure"), Value::Null);

@@ -218,8 +218,8 @@ cases:
     status: expected `waiting`, got `ended`
 
     variables that differ:
-      missing: expected 1, got unset
       state: expected "lost", got "shipped"
+      missing: expected 1, got unset
 
     webhook `fetch` sent 1 request, the case expects 2
       POST https://api.example.com/orders
