@@ -133,7 +133,7 @@ pub fn format_duration(duration: Duration) -> String {
             s => format!("{s}s"),
         };
     }
-    if duration.subsec_nanos() % 1_000_000 == 0 {
+    if duration.subsec_nanos().is_multiple_of(1_000_000) {
         return format!("{}ms", duration.as_millis());
     }
     format!("{duration:?}")

@@ -86,7 +86,7 @@ async fn drive(executor: &Executor<ScriptedRunner>, index: usize) {
     if index % 3 != 2 {
         executor.deliver(&mut conversation, "Ada").await.unwrap();
     }
-    if index % 3 == 0 {
+    if index.is_multiple_of(3) {
         executor
             .deliver(&mut conversation, "iPhone X")
             .await
