@@ -79,22 +79,36 @@ pub async fn deliver_outputs<S: Store>(
     mut stop: watch::Receiver<bool>,
 ) {
     let in_progress = InProgress::default();
+    // Deliveries done since the last look: a look that read the store before one was marked
+    // delivered must not send it again.
+    let finished: Arc<Mutex<HashSet<i64>>> = Arc::default();
     loop {
         let mut started = 0;
         match engine.store().due_deliveries(now_millis(), BATCH).await {
             Ok(due) => {
                 for delivery in due {
-                    if !claim(&in_progress, &delivery.key) {
+                    if lock(&finished).contains(&delivery.delivery_id)
+                        || !claim(&in_progress, &delivery.key)
+                    {
                         continue;
                     }
                     started += 1;
                     let (engine, in_progress) = (Arc::clone(&engine), Arc::clone(&in_progress));
                     let (client, url) = (client.clone(), url.clone());
+                    let finished = Arc::clone(&finished);
                     tokio::spawn(async move {
                         let delivered = post(&client, &url, &delivery.body).await;
                         let store = engine.store();
                         let result = match delivered {
-                            Ok(()) => store.delivered(delivery.delivery_id).await,
+                            Ok(()) => {
+                                let marked = store.delivered(delivery.delivery_id).await;
+                                let mut finished = lock(&finished);
+                                if finished.len() > 10_000 {
+                                    finished.clear();
+                                }
+                                finished.insert(delivery.delivery_id);
+                                marked
+                            }
                             Err(reason) => {
                                 metrics::outbound_failed();
                                 let backoff = backoff(delivery.attempts);
@@ -177,6 +191,10 @@ fn until(next: Option<i64>, started: bool) -> Duration {
 pub fn backoff(attempts: u32) -> Duration {
     let doubled = Duration::from_millis(500).saturating_mul(1u32 << attempts.min(20));
     doubled.min(MAX_BACKOFF)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn claim(in_progress: &InProgress, key: &ConversationKey) -> bool {
