@@ -9,6 +9,7 @@ use tracing::field;
 
 use crate::classify::classify;
 use crate::error::{ErrorKind, WebhookError};
+use crate::guard::{parse_address, AddressPolicy, Blocked};
 use flow_core::flow::Method;
 
 use crate::request::{format_duration, WebhookRequest, DEFAULT_TIMEOUT};
@@ -38,6 +39,13 @@ pub struct ClientConfig {
     pub max_timeout: Duration,
     /// The `User-Agent` sent when a request sets none.
     pub user_agent: String,
+    /// Which addresses a webhook may connect to; [`AddressPolicy::Open`] (any) by default.
+    ///
+    /// Under [`AddressPolicy::PublicOnly`] the address is checked where the connection is made:
+    /// names by the client's resolver, which drops refused addresses, IP literals before
+    /// sending and at each redirect hop. Proxies from the environment are not used then, since
+    /// a proxy would connect on the request's behalf, to an address no check has seen.
+    pub address_policy: AddressPolicy,
 }
 
 impl Default for ClientConfig {
@@ -47,6 +55,7 @@ impl Default for ClientConfig {
             max_redirects: 5,
             max_timeout: DEFAULT_TIMEOUT,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            address_policy: AddressPolicy::Open,
         }
     }
 }
@@ -117,19 +126,20 @@ fn install_crypto_provider() {
 impl Client {
     /// A client with `config` and no secrets.
     pub fn new(config: ClientConfig) -> Result<Client, ClientBuildError> {
-        let redirect = match config.max_redirects {
-            0 => reqwest::redirect::Policy::none(),
-            max => reqwest::redirect::Policy::limited(max),
-        };
+        let config = Arc::new(config);
         install_crypto_provider();
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
-            .redirect(redirect)
-            .build()
-            .map_err(ClientBuildError)?;
+            .redirect(redirect_policy(&config));
+        if config.address_policy.is_restricted() {
+            builder = builder
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver(Arc::clone(&config))));
+        }
+        let http = builder.build().map_err(ClientBuildError)?;
         Ok(Client {
             http,
-            config: Arc::new(config),
+            config,
             secrets: Arc::new(Secrets::new()),
         })
     }
@@ -199,7 +209,9 @@ impl Client {
     /// - `MissingParameter`: the URL is empty;
     /// - `BadRequest`: the URL, a header or the time-out is invalid; nothing was sent;
     /// - `ConnectionError`: the host did not resolve, the connection was refused, or it broke
-    ///   before the response was complete;
+    ///   before the response was complete; or [`ClientConfig::address_policy`] refused the
+    ///   target or a redirect hop, before connecting to it (the message says why, and which
+    ///   `--allow-webhook` entry would allow it);
     /// - `Timeout`: the exchange took longer than the time-out;
     /// - `BadResponse`: the body is larger than [`ClientConfig::max_body_bytes`] once
     ///   decompressed (it is refused, not cut, since a cut JSON body would be wrong data), or it
@@ -219,6 +231,13 @@ impl Client {
     ) -> Result<RawResponse, WebhookError> {
         let timeout = self.timeout_for(request);
         let http_request = Client::build(request, timeout)?;
+        // reqwest resolves names only: an address written in the URL is checked here.
+        if let Some(blocked) = blocked_literal(&self.config.address_policy, http_request.url()) {
+            return Err(WebhookError::new(
+                ErrorKind::ConnectionError,
+                blocked.message(None),
+            ));
+        }
         tracing::debug!(url = %self.secrets.redact(&request.url), "sending webhook request");
         let started = Instant::now();
         let exchange = self.exchange(http_request);
@@ -277,12 +296,12 @@ impl Client {
         &self,
         http_request: reqwest::Request,
     ) -> Result<(u16, Vec<(String, String)>, Vec<u8>), WebhookError> {
-        let host = host_of(http_request.url());
+        let url = http_request.url().clone();
         let mut response = self
             .http
             .execute(http_request)
             .await
-            .map_err(|error| send_error(&error, &host, self.config.max_redirects))?;
+            .map_err(|error| send_error(&error, &url, self.config.max_redirects))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -377,6 +396,71 @@ fn headers(request: &WebhookRequest) -> Result<HeaderMap, WebhookError> {
     Ok(map)
 }
 
+/// The redirect policy: none for `max_redirects: 0`, else at most that many hops; under a
+/// restricting policy, a hop to an IP literal the policy refuses fails before it is followed
+/// (a hop to a name is checked by [`GuardedResolver`] when it connects).
+fn redirect_policy(config: &Arc<ClientConfig>) -> reqwest::redirect::Policy {
+    let max = config.max_redirects;
+    if max == 0 {
+        return reqwest::redirect::Policy::none();
+    }
+    let limited = reqwest::redirect::Policy::limited(max);
+    if !config.address_policy.is_restricted() {
+        return limited;
+    }
+    let config = Arc::clone(config);
+    reqwest::redirect::Policy::custom(move |attempt| {
+        match blocked_literal(&config.address_policy, attempt.url()) {
+            Some(blocked) => attempt.error(blocked),
+            None => limited.redirect(attempt),
+        }
+    })
+}
+
+/// The refusal of `url`'s host when it is an IP literal that `policy` refuses.
+fn blocked_literal(policy: &AddressPolicy, url: &reqwest::Url) -> Option<Blocked> {
+    let address = parse_address(url.host_str()?)?;
+    Blocked::check_literal(policy, &address.to_string(), address)
+}
+
+/// `url`'s host as the policy and its messages name it: a name, or an address without the
+/// brackets of IPv6.
+fn bare_host(url: &reqwest::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(parse_address(host).map_or_else(|| host.to_owned(), |address| address.to_string()))
+}
+
+/// The system's resolver (`getaddrinfo`, through Tokio), keeping only the addresses that the
+/// client's [`AddressPolicy`] allows; a name left with none fails with [`Blocked`].
+///
+/// Checking here, rather than the URL before sending, checks the address that is connected to:
+/// a name cannot resolve to a public address when checked and to a private one when used.
+struct GuardedResolver(Arc<ClientConfig>);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let config = Arc::clone(&self.0);
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let resolved: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let policy = &config.address_policy;
+            let mut allowed = Vec::new();
+            let mut refused = Vec::new();
+            for address in resolved {
+                match policy.check(&host, address.ip()) {
+                    Ok(()) => allowed.push(address),
+                    Err(why) => refused.push((address.ip(), why)),
+                }
+            }
+            if allowed.is_empty() && !refused.is_empty() {
+                return Err(Box::new(Blocked { host, refused }) as _);
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// `host:port` of `url`, for messages: never its path or query, which may carry data.
 fn host_of(url: &reqwest::Url) -> String {
     let host = url.host_str().unwrap_or_default();
@@ -413,8 +497,19 @@ fn connect_error(host: &str, reason: &str) -> WebhookError {
     )
 }
 
-/// The error of a request that got no response.
-fn send_error(error: &reqwest::Error, host: &str, max_redirects: usize) -> WebhookError {
+/// The error of a request to `url` that got no response.
+fn send_error(error: &reqwest::Error, url: &reqwest::Url, max_redirects: usize) -> WebhookError {
+    let host = host_of(url);
+    // Found before the redirect case below: the redirect policy's refusal is a redirect error.
+    if let Some(blocked) = causes(error).find_map(|cause| cause.downcast_ref::<Blocked>()) {
+        // The resolver and the redirect policy see every hop: a target other than the step's
+        // own host was reached by a redirect, which the author should be told of.
+        let redirected = bare_host(url).as_deref() != Some(blocked.host.as_str());
+        return WebhookError::new(
+            ErrorKind::ConnectionError,
+            blocked.message(redirected.then_some(host.as_str())),
+        );
+    }
     if error.is_redirect() {
         return WebhookError::new(
             ErrorKind::BadResponse,
@@ -434,7 +529,7 @@ fn send_error(error: &reqwest::Error, host: &str, max_redirects: usize) -> Webho
         return WebhookError::new(ErrorKind::Timeout, "request timed out");
     }
     if error.is_connect() {
-        return connect_error(host, &connect_reason(error));
+        return connect_error(&host, &connect_reason(error));
     }
     WebhookError::new(
         ErrorKind::ConnectionError,

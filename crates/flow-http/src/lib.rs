@@ -7,6 +7,9 @@
 //! JSON, or a [`WebhookError`] fit to be stored in the step's failure variable (S11, S16);
 //! [`extract`] applies the step's saves to that JSON, all or nothing (S15).
 //! [`suggest_paths`] lists the paths an author can pick in a response.
+//! [`ClientConfig::address_policy`] decides which addresses a webhook may reach: any
+//! ([`AddressPolicy::Open`], the default) or public ones and an allow list
+//! ([`AddressPolicy::PublicOnly`], for a server whose bots must stay out of its network).
 //!
 //! ```no_run
 //! use std::borrow::Cow;
@@ -58,6 +61,7 @@ mod client;
 mod encode;
 mod error;
 mod extract;
+mod guard;
 mod render;
 mod request;
 mod secrets;
@@ -72,6 +76,7 @@ pub use error::{
     error_body, truncate_chars, ErrorKind, UnknownErrorKind, WebhookError, ERROR_BODY_MAX_CHARS,
 };
 pub use extract::extract;
+pub use guard::{non_public, AddressPolicy, AllowEntry, AllowEntryError, NonPublic};
 pub use render::{build_request, FORM_CONTENT_TYPE};
 pub use request::{format_duration, RequestBody, WebhookRequest, DEFAULT_TIMEOUT};
 // The flow model's types a request is made of, so that a caller of the client can name them

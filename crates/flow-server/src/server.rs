@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flow_http::{Client, ClientConfig, Secrets};
+use flow_http::{AddressPolicy, AllowEntry, AllowEntryError, Client, ClientConfig, Secrets};
 use flow_runtime::HttpRunner;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -24,6 +24,9 @@ pub enum ServeError {
          --tokens-file), listen on a loopback address, or pass --insecure-no-auth"
     )]
     NoAuthOnPublicAddress(std::net::SocketAddr),
+    /// An `--allow-webhook` entry is not a host, an address or a CIDR range.
+    #[error("--allow-webhook {0}: {1}")]
+    AllowWebhook(String, #[source] AllowEntryError),
     /// The flows could not be loaded.
     #[error(transparent)]
     Flows(#[from] LoadError),
@@ -61,7 +64,19 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     }
     let store = sqlite::open_url(&config.store)?;
     let secrets = Arc::new(Secrets::load(config.secrets_file.as_deref())?);
-    let client_config = ClientConfig::for_version(&config.version);
+    let allow = config
+        .allow_webhook
+        .iter()
+        .map(|entry| {
+            entry
+                .parse::<AllowEntry>()
+                .map_err(|error| ServeError::AllowWebhook(entry.clone(), error))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let client_config = ClientConfig {
+        address_policy: AddressPolicy::public_only(allow),
+        ..ClientConfig::for_version(&config.version)
+    };
     let grace = client_config.max_timeout + GRACE_MARGIN;
     let client = Client::new(client_config.clone())?.with_secrets(Arc::clone(&secrets));
     let engine = Arc::new(Engine::new(

@@ -574,3 +574,72 @@ async fn api_message(client: &reqwest::Client, url: &str) -> Value {
         .unwrap();
     serde_json::from_str(&response.text().await.unwrap()).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_to_a_local_address_is_blocked_stored_and_the_bot_goes_on() {
+    let dir = scratch("blocked");
+    let stub = Stub::start();
+    for (name, url) in [
+        ("loopback", stub.url("/products")),
+        (
+            "localhost",
+            stub.url("/products").replace("127.0.0.1", "localhost"),
+        ),
+        (
+            "mapped",
+            stub.url("/products")
+                .replace("127.0.0.1", "[::ffff:127.0.0.1]"),
+        ),
+        ("private", "http://10.0.0.1/products".to_owned()),
+        (
+            "metadata",
+            "http://169.254.169.254/latest/meta-data".to_owned(),
+        ),
+    ] {
+        let flow = std::fs::read_to_string(shop_flow(&dir, &url)).unwrap();
+        std::fs::remove_file(dir.join("flows/shop.yaml")).unwrap();
+        let flow = flow.replace("bot: shop", &format!("bot: shop-{name}"));
+        std::fs::write(dir.join(format!("flows/{name}.yaml")), flow).unwrap();
+    }
+    let serve = Serve::start(&dir, &[], &[]);
+    let api = Api::new();
+    for name in ["loopback", "localhost", "mapped", "private", "metadata"] {
+        let bot = format!("shop-{name}");
+        api.message(&serve.base, &bot, "b-1", "hi", "m1")
+            .await
+            .unwrap();
+        let reply = api
+            .message(&serve.base, &bot, "b-1", "Ada", "m2")
+            .await
+            .unwrap();
+        assert_eq!(
+            texts(&reply.json),
+            ["Sorry Ada, the shop is closed."],
+            "{name}: S4, the bot goes on"
+        );
+        let shown = api.get(&serve.conversation_url(&bot, "b-1", "")).await;
+        let failure = &shown.json["variables"]["shop failure"];
+        assert_eq!(failure["type"], "ConnectionError", "{name}: {failure}");
+        let message = failure["message"].as_str().unwrap();
+        assert!(
+            message.contains("blocked") && message.contains("--allow-webhook"),
+            "{name}: {message}"
+        );
+    }
+    assert!(
+        stub.users().is_empty(),
+        "nothing reached the stub: {:?}",
+        stub.users()
+    );
+}
+
+#[test]
+fn a_bad_allow_webhook_entry_stops_the_start() {
+    let dir = scratch("bad-allow");
+    std::fs::write(dir.join("flows/timers.yaml"), TIMERS_FLOW).unwrap();
+    let error = match Serve::try_start(&dir, &["--allow-webhook", "10.0.0.0/99"], &[]) {
+        Ok(_) => panic!("a server with a bad --allow-webhook started"),
+        Err(log) => log,
+    };
+    assert!(error.contains("--allow-webhook 10.0.0.0/99"), "{error}");
+}
