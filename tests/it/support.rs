@@ -94,6 +94,30 @@ pub struct ShopServer {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// Serves `app` on 127.0.0.1 from a thread of its own; the sender stops it.
+pub fn spawn_server(app: Router) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (ready, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            ready.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+    });
+    (address.recv().expect("the stub server starts"), stop)
+}
+
 impl ShopServer {
     pub fn start() -> ShopServer {
         let hits = Arc::new(Mutex::new(Vec::new()));
@@ -104,25 +128,7 @@ impl ShopServer {
             .route("/echo", get(echo))
             .route("/many", get(many))
             .with_state(hits.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (ready, address) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                ready.send(listener.local_addr().unwrap()).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        let address = address.recv().expect("the stub server starts");
+        let (address, stop) = spawn_server(app);
         ShopServer {
             base: format!("http://{address}"),
             hits,

@@ -231,6 +231,22 @@ pub fn turn_answer(
     outputs: &[String],
     notices: &str,
 ) -> String {
+    let mut body = delivery_fields(bot, conversation, status, outputs);
+    body.push_str(",\"notices\":");
+    body.push_str(notices);
+    body.push('}');
+    body
+}
+
+/// The body POSTed to the outbound URL for a turn no request asked for.
+pub fn delivery(bot: &str, conversation: &str, status: &str, outputs: &[String]) -> String {
+    let mut body = delivery_fields(bot, conversation, status, outputs);
+    body.push('}');
+    body
+}
+
+/// `{"bot":…,"conversation":…,"status":…,"outputs":[…]`, the object left open.
+fn delivery_fields(bot: &str, conversation: &str, status: &str, outputs: &[String]) -> String {
     let mut body = String::with_capacity(96 + outputs.iter().map(String::len).sum::<usize>());
     body.push_str("{\"bot\":");
     body.push_str(&Value::from(bot).to_string());
@@ -240,23 +256,6 @@ pub fn turn_answer(
     body.push_str(&Value::from(status).to_string());
     body.push_str(",\"outputs\":");
     push_list(&mut body, outputs);
-    body.push_str(",\"notices\":");
-    body.push_str(notices);
-    body.push('}');
-    body
-}
-
-/// The body POSTed to the outbound URL for a turn no request asked for.
-pub fn delivery(bot: &str, conversation: &str, status: &str, outputs: &[String]) -> String {
-    let mut body = String::from("{\"bot\":");
-    body.push_str(&Value::from(bot).to_string());
-    body.push_str(",\"conversation\":");
-    body.push_str(&Value::from(conversation).to_string());
-    body.push_str(",\"status\":");
-    body.push_str(&Value::from(status).to_string());
-    body.push_str(",\"outputs\":");
-    push_list(&mut body, outputs);
-    body.push('}');
     body
 }
 

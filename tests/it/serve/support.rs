@@ -290,26 +290,7 @@ impl Stub {
             .route("/slow-products", get(stub_slow_products))
             .route("/outbound", post(stub_outbound))
             .with_state(Arc::clone(&state));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (ready, address) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                ready.send(listener.local_addr().unwrap()).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        let address = address.recv().expect("the stub starts");
+        let (address, stop) = crate::support::spawn_server(app);
         Stub {
             base: format!("http://{address}"),
             state,
