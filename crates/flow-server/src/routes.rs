@@ -528,3 +528,6 @@ async fn method_not_allowed() -> Response {
     let body: Value = serde_json::json!({"error": {"code": "method_not_allowed", "message": "this endpoint does not take that method; see /openapi.json"}});
     json_response(StatusCode::METHOD_NOT_ALLOWED, body.to_string())
 }
+
+#[cfg(test)]
+mod tests;

@@ -662,3 +662,6 @@ pub fn open_url(url: &str) -> StoreResult<SqliteStore> {
     }
     SqliteStore::open(Path::new(path))
 }
+
+#[cfg(test)]
+mod tests;
