@@ -68,7 +68,7 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "flowbot", description = "Runs chatbot flows: one turn per user message, stored durably before it is answered."),
-    paths(list_bots, start, show, delete, message, outputs, reload, healthz, readyz, metrics_text),
+    paths(list_bots, start, show, delete, message, outputs, reload, healthz, readyz, metrics_text, openapi_json),
     components(schemas(
         wire::MessageRequest, wire::StartRequest, wire::TurnAnswerDoc, wire::OutputDoc,
         wire::OutputsPageDoc, wire::ConversationView, wire::BotInfo, wire::BotsList,
@@ -143,10 +143,24 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Resul
         }
         _ => ApiError::InvalidRequest(format!("the body could not be read: {rejection}")),
     })?;
-    serde_json::from_slice(&body).map_err(|error| match error.classify() {
-        serde_json::error::Category::Data => ApiError::InvalidRequest(error.to_string()),
-        _ => ApiError::InvalidJson(error.to_string()),
-    })
+    // serde_json alone says "invalid type: integer `5`, expected a string" without the field;
+    // the path to the error names it, as the contract asks.
+    let mut deserializer = serde_json::Deserializer::from_slice(&body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let field = error.path().to_string();
+        let error = error.into_inner();
+        match error.classify() {
+            serde_json::error::Category::Data if field != "." => {
+                ApiError::InvalidRequest(format!("`{field}`: {error}"))
+            }
+            serde_json::error::Category::Data => ApiError::InvalidRequest(error.to_string()),
+            _ => ApiError::InvalidJson(error.to_string()),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::InvalidJson(error.to_string()))?;
+    Ok(value)
 }
 
 /// The body of an optional JSON object: empty means the defaults.
@@ -512,6 +526,10 @@ async fn metrics_text() -> Response {
         .into_response()
 }
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", security(()), responses(
+    (status = 200, description = "The OpenAPI document of the API", content_type = "application/json"),
+))]
 async fn openapi_json() -> Response {
     json_response(
         StatusCode::OK,
