@@ -169,7 +169,8 @@ fn parse_optional_body<T: DeserializeOwned + Default>(
 ) -> Result<T, ApiError> {
     match &body {
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(T::default()),
-        _ => parse_body(body),
+        // The document makes the body optional, which OpenAPI 3.1 reads as "may be `null`".
+        _ => parse_body::<Option<T>>(body).map(Option::unwrap_or_default),
     }
 }
 
@@ -427,6 +428,7 @@ struct OutputsQuery {
     after: u64,
     /// Seconds to hold the request until there is one (at most 30; default 0).
     #[serde(default)]
+    #[param(minimum = 0.0)]
     wait: f64,
 }
 

@@ -406,9 +406,11 @@ async fn an_explicit_start_without_an_id_makes_one_and_gives_its_location() {
     assert_eq!(shown.status, StatusCode::OK);
     assert_eq!(shown.json()["block"], "ask_name");
 
-    let other = server.post("/v1/bots/hello/conversations", "{}").await;
-    assert_eq!(other.status, StatusCode::CREATED);
-    assert_ne!(other.json()["conversation"], answer["conversation"]);
+    for body in ["{}", "null", "{\"id\": null, \"variables\": null}"] {
+        let other = server.post("/v1/bots/hello/conversations", body).await;
+        assert_eq!(other.status, StatusCode::CREATED, "{body}");
+        assert_ne!(other.json()["conversation"], answer["conversation"]);
+    }
 }
 
 #[tokio::test]
@@ -626,8 +628,10 @@ async fn outputs_after_a_seq_are_the_later_ones_oldest_first() {
     let later = server.get(&format!("{uri}?after=1")).await.json();
     assert_eq!(seqs(&later), [2, 3]);
     assert_eq!(texts(&later), ["What's your name?", "Anything else, Ada?"]);
-    let none = server.get(&format!("{uri}?after=3")).await.json();
-    assert_eq!(none, json!({"status": "waiting", "outputs": []}));
+    for after in ["3", "9223372036854775808", "18446744073709551615"] {
+        let none = server.get(&format!("{uri}?after={after}")).await.json();
+        assert_eq!(none, json!({"status": "waiting", "outputs": []}), "{after}");
+    }
 }
 
 #[tokio::test]

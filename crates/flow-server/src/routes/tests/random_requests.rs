@@ -50,14 +50,23 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// A path segment or query value: the bot's name, or random bytes (perhaps not UTF-8, perhaps
-/// over 200 bytes), percent-encoded so that the URI is valid.
+/// A path segment or query value: random bytes (perhaps not UTF-8, perhaps over 200 bytes),
+/// percent-encoded so that the URI is valid, or a plain word.
 fn segment() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("hello".to_owned()),
         prop::collection::vec(any::<u8>(), 0..240).prop_map(|bytes| encode(&bytes)),
         "[a-z0-9-]{1,12}",
     ]
+}
+
+/// The bot, most often the one that runs.
+fn bot() -> impl Strategy<Value = String> {
+    prop_oneof![3 => Just("hello".to_owned()), 1 => segment()]
+}
+
+/// A conversation id, often the one the test started, so that requests reach the store.
+fn conversation() -> impl Strategy<Value = String> {
+    prop_oneof![1 => Just("c-1".to_owned()), 2 => segment()]
 }
 
 fn encode(bytes: &[u8]) -> String {
@@ -72,6 +81,16 @@ fn encode(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// An `after`: any number a `u64` holds (often one past what SQLite's signed integers hold), or
+/// anything else.
+fn after() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<u64>().prop_map(|seq| seq.to_string()),
+        (i64::MAX as u64..=u64::MAX).prop_map(|seq| seq.to_string()),
+        segment(),
+    ]
+}
+
 /// A `wait` that never holds a request for long: the property is about answers, not waiting.
 fn wait() -> impl Strategy<Value = &'static str> {
     prop::sample::select(&["0", "0.01", "-1", "NaN", "inf", "1e999", "x", "", "0x10"][..])
@@ -79,14 +98,14 @@ fn wait() -> impl Strategy<Value = &'static str> {
 
 fn random_request() -> impl Strategy<Value = (Method, String, Vec<u8>)> {
     prop_oneof![
-        (segment(), segment(), body()).prop_map(|(bot, id, body)| {
+        (bot(), conversation(), body()).prop_map(|(bot, id, body)| {
             let uri = format!("/v1/bots/{bot}/conversations/{id}/messages");
             (Method::POST, uri, body)
         }),
-        (segment(), body()).prop_map(|(bot, body)| {
+        (bot(), body()).prop_map(|(bot, body)| {
             (Method::POST, format!("/v1/bots/{bot}/conversations"), body)
         }),
-        (segment(), segment(), segment(), wait()).prop_map(|(bot, id, after, wait)| {
+        (bot(), conversation(), after(), wait()).prop_map(|(bot, id, after, wait)| {
             let uri =
                 format!("/v1/bots/{bot}/conversations/{id}/outputs?after={after}&wait={wait}");
             (Method::GET, uri, Vec::new())
@@ -101,8 +120,9 @@ fn random_requests_never_get_a_5xx_and_every_refusal_is_a_json_error_with_a_code
         .build()
         .unwrap();
     let server = server();
+    runtime.block_on(server.say("c-1", "hi"));
     let config = Config {
-        cases: 64,
+        cases: 256,
         failure_persistence: None,
         ..Config::default()
     };

@@ -235,6 +235,7 @@ async fn outputs_are_the_seqs_in_range_oldest_first_and_at_most_the_limit() {
     assert_eq!(range(3, u64::MAX, 2).await, [3, 4]);
     assert_eq!(range(7, u64::MAX, 100).await, Vec::<u64>::new());
     assert_eq!(range(5, 4, 100).await, Vec::<u64>::new());
+    assert_eq!(range(u64::MAX, u64::MAX, 100).await, Vec::<u64>::new());
     let outputs = store.outputs(&key("c-1"), 5, 5, 1).await.unwrap();
     assert_eq!(outputs[0].json, "{\"seq\":5}");
 }
