@@ -67,7 +67,7 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "flowbot", description = "Runs chatbot flows: one turn per user message, stored durably before it is answered."),
-    paths(list_bots, start, show, delete, message, outputs, reload, healthz, readyz, metrics_text),
+    paths(list_bots, start, show, delete, message, outputs, reload, healthz, readyz, metrics_text, openapi_json),
     components(schemas(
         wire::MessageRequest, wire::StartRequest, wire::TurnAnswerDoc, wire::OutputDoc,
         wire::OutputsPageDoc, wire::ConversationView, wire::BotInfo, wire::BotsList,
@@ -173,10 +173,24 @@ async fn parse_body<T: DeserializeOwned>(body: Body, limit: usize) -> Result<T, 
 }
 
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|error| match error.classify() {
-        serde_json::error::Category::Data => ApiError::InvalidRequest(error.to_string()),
-        _ => ApiError::InvalidJson(error.to_string()),
-    })
+    // serde_json alone says "invalid type: integer `5`, expected a string" without the field;
+    // the path to the error names it, as the contract asks.
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let field = error.path().to_string();
+        let error = error.into_inner();
+        match error.classify() {
+            serde_json::error::Category::Data if field != "." => {
+                ApiError::InvalidRequest(format!("`{field}`: {error}"))
+            }
+            serde_json::error::Category::Data => ApiError::InvalidRequest(error.to_string()),
+            _ => ApiError::InvalidJson(error.to_string()),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::InvalidJson(error.to_string()))?;
+    Ok(value)
 }
 
 /// The body of an optional JSON object: empty means the defaults.
@@ -187,7 +201,8 @@ async fn parse_optional_body<T: DeserializeOwned + Default>(
     let body = read_body(body, limit).await?;
     match body.iter().all(u8::is_ascii_whitespace) {
         true => Ok(T::default()),
-        false => parse_json(&body),
+        // The document makes the body optional, which OpenAPI 3.1 reads as "may be `null`".
+        false => parse_json::<Option<T>>(&body).map(Option::unwrap_or_default),
     }
 }
 
@@ -446,6 +461,7 @@ struct OutputsQuery {
     after: u64,
     /// Seconds to hold the request until there is one (at most 30; default 0).
     #[serde(default)]
+    #[param(minimum = 0.0)]
     wait: f64,
 }
 
@@ -545,6 +561,10 @@ async fn metrics_text() -> Response {
         .into_response()
 }
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", security(()), responses(
+    (status = 200, description = "The OpenAPI document of the API", content_type = "application/json"),
+))]
 async fn openapi_json() -> Response {
     json_response(
         StatusCode::OK,
@@ -561,3 +581,6 @@ async fn method_not_allowed() -> Response {
     let body: Value = serde_json::json!({"error": {"code": "method_not_allowed", "message": "this endpoint does not take that method; see /openapi.json"}});
     json_response(StatusCode::METHOD_NOT_ALLOWED, body.to_string())
 }
+
+#[cfg(test)]
+mod tests;

@@ -525,10 +525,12 @@ impl Store for SqliteStore {
                  ORDER BY o.seq LIMIT ?5",
             )?;
             let rows = query.query_map(
+                // SQLite integers are signed: a `seq` past i64::MAX (a client's `after`) would
+                // fail to bind, and no stored `seq` is that large.
                 params![
                     key.bot,
                     key.id.as_str(),
-                    from,
+                    from.min(i64::MAX as u64),
                     to.min(i64::MAX as u64),
                     limit as i64
                 ],
@@ -662,3 +664,6 @@ pub fn open_url(url: &str) -> StoreResult<SqliteStore> {
     }
     SqliteStore::open(Path::new(path))
 }
+
+#[cfg(test)]
+mod tests;
