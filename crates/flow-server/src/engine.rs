@@ -288,15 +288,7 @@ impl<S: Store> Engine<S> {
             Entry::Message {
                 text, variables, ..
             } => match stored {
-                Some(stored) if starts_again(&stored.conversation) => {
-                    let mut presets = self.presets(variables)?;
-                    presets.push((
-                        flow_core::flow::LAST_USER_ANSWER.to_owned(),
-                        Value::String(text),
-                    ));
-                    self.start_conversation(executor, key, presets).await?
-                }
-                Some(stored) => {
+                Some(stored) if !starts_again(&stored.conversation) => {
                     if variables.is_some() {
                         notices.push(wire::variables_ignored());
                     }
@@ -307,7 +299,9 @@ impl<S: Store> Engine<S> {
                         .map_err(run_error)?;
                     (conversation, turn)
                 }
-                None => {
+                // No conversation, or one whose bot ended: the message starts the bot, and is
+                // its `last user answer`, not an answer.
+                _ => {
                     let mut presets = self.presets(variables)?;
                     presets.push((
                         flow_core::flow::LAST_USER_ANSWER.to_owned(),
@@ -458,7 +452,8 @@ impl<S: Store> Engine<S> {
             let seq = next_seq + outputs.len() as u64;
             let message = format!(
                 "the conversation's state was over the limit of {} bytes, so `{name}` was \
-                 cleared; store less of the webhook response (a `save` path) to keep it",
+                 cleared; keep less in variables (a `save` path stores only part of a webhook \
+                 response)",
                 self.limits.max_state_bytes
             );
             let json = serde_json::json!({
@@ -617,17 +612,24 @@ fn state_json(conversation: &Conversation) -> String {
     serde_json::to_string(conversation).unwrap_or_default()
 }
 
-/// The variable whose value takes the most room, `last webhook success` first when it is set.
+/// The variable whose value takes the most room, `last webhook success` first when it is set:
+/// the built-ins count, since the message and the webhook body they keep can be the large part.
 fn largest_variable(conversation: &Conversation) -> Option<String> {
-    let success = flow_core::flow::LAST_WEBHOOK_SUCCESS;
-    if conversation.variable(success).is_some() {
-        return Some(success.to_owned());
+    use flow_core::flow::{LAST_USER_ANSWER, LAST_WEBHOOK_FAILURE, LAST_WEBHOOK_SUCCESS};
+    if conversation.variable(LAST_WEBHOOK_SUCCESS).is_some() {
+        return Some(LAST_WEBHOOK_SUCCESS.to_owned());
     }
-    conversation
+    let built_ins = [LAST_USER_ANSWER, LAST_WEBHOOK_FAILURE]
+        .into_iter()
+        .filter_map(|name| Some((name.to_owned(), conversation.variable(name)?)));
+    let own = conversation
         .variables()
         .iter()
+        .map(|(name, value)| (name.to_string(), (**value).clone()));
+    built_ins
+        .chain(own)
         .max_by_key(|(_, value)| value.to_string().len())
-        .map(|(name, _)| name.to_string())
+        .map(|(name, _)| name)
 }
 
 fn run_error(error: RunError) -> ApiError {

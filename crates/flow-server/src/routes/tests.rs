@@ -91,6 +91,11 @@ fn server() -> TestServer {
 
 /// A server running [`HELLO`], as `serve` builds one, accepting `tokens` and masking `secrets`.
 fn server_with(tokens: Vec<String>, secrets: Secrets) -> TestServer {
+    server_built(tokens, secrets, RequestLimits::default())
+}
+
+/// A server running [`HELLO`] with `limits`.
+fn server_built(tokens: Vec<String>, secrets: Secrets, limits: RequestLimits) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let flows = dir.path().join("flows");
     std::fs::create_dir(&flows).unwrap();
@@ -103,7 +108,7 @@ fn server_with(tokens: Vec<String>, secrets: Secrets) -> TestServer {
         runner,
         Arc::new(secrets),
         store,
-        RequestLimits::default(),
+        limits,
         false,
     ));
     let (stop_sender, stop) = tokio::sync::watch::channel(false);
@@ -724,4 +729,44 @@ async fn bots_lists_the_running_bots_with_their_file() {
     assert_eq!(bots["bots"][0]["bot"], "hello");
     assert_eq!(bots["bots"][0]["file"], "hello.yaml");
     assert!(bots["bots"][0]["hash"].is_string());
+}
+
+#[tokio::test]
+async fn a_state_over_its_limit_clears_its_largest_values_and_says_so() {
+    let limits = RequestLimits {
+        max_state_bytes: 1500,
+        ..RequestLimits::default()
+    };
+    let server = server_built(Vec::new(), Secrets::new(), limits);
+    server.say("big", "hi").await;
+    let long = "x".repeat(1400);
+    let answer = server.say("big", &long).await;
+    let errors: Vec<&Value> = answer["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|output| output["code"] == "state_too_large")
+        .collect();
+    let cleared: Vec<&str> = errors
+        .iter()
+        .map(|error| error["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 2, "{answer}");
+    assert!(
+        cleared.iter().any(|message| message.contains("`name`")),
+        "{cleared:?}"
+    );
+    assert!(
+        cleared
+            .iter()
+            .any(|message| message.contains("`last user answer`")),
+        "{cleared:?}"
+    );
+    let shown = server.get("/v1/bots/hello/conversations/big").await.json();
+    assert!(shown["variables"].get("name").is_none(), "{shown}");
+    assert!(
+        shown["variables"].get("last user answer").is_none(),
+        "{shown}"
+    );
+    assert_eq!(shown["block"], "ask_note", "the turn itself went on");
 }
