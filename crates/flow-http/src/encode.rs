@@ -28,8 +28,10 @@ pub(crate) fn percent_encode_into(value: &str, space_as_plus: bool, out: &mut St
     }
 }
 
-/// `value` percent-encoded (see [`percent_encode_into`]).
-pub(crate) fn percent_encode(value: &str, space_as_plus: bool) -> String {
+/// `value` with every byte but RFC 3986's unreserved ones (`A-Z a-z 0-9 - . _ ~`)
+/// percent-encoded in upper-case hex, so it is safe as one URL path segment or query value;
+/// with `space_as_plus`, a space is `+` as forms write it.
+pub fn percent_encode(value: &str, space_as_plus: bool) -> String {
     let mut encoded = String::with_capacity(value.len());
     percent_encode_into(value, space_as_plus, &mut encoded);
     encoded

@@ -75,6 +75,7 @@ pub use client::{
 pub use error::{
     error_body, truncate_chars, ErrorKind, UnknownErrorKind, WebhookError, ERROR_BODY_MAX_CHARS,
 };
+pub use encode::percent_encode;
 pub use extract::extract;
 pub use guard::{non_public, AddressPolicy, AllowEntry, AllowEntryError, NonPublic};
 pub use render::{build_request, FORM_CONTENT_TYPE};

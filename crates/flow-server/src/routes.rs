@@ -304,27 +304,13 @@ async fn start<S: Store>(
     let mut response = answer_response(StatusCode::CREATED, answer);
     let location = format!(
         "/v1/bots/{}/conversations/{}",
-        percent_encode(&bot),
-        percent_encode(&id)
+        flow_http::percent_encode(&bot, false),
+        flow_http::percent_encode(&id, false)
     );
     if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
-}
-
-/// A path segment, percent-encoded.
-fn percent_encode(segment: &str) -> String {
-    let mut encoded = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                encoded.push(byte as char)
-            }
-            _ => encoded.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    encoded
 }
 
 /// Runs a turn with the user's message.
