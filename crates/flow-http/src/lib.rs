@@ -72,10 +72,10 @@ pub use client::{
     refused_error, timeout_error, user_agent, Client, ClientBuildError, ClientConfig, RawResponse,
     Response, DEFAULT_USER_AGENT,
 };
+pub use encode::percent_encode;
 pub use error::{
     error_body, truncate_chars, ErrorKind, UnknownErrorKind, WebhookError, ERROR_BODY_MAX_CHARS,
 };
-pub use encode::percent_encode;
 pub use extract::extract;
 pub use guard::{non_public, AddressPolicy, AllowEntry, AllowEntryError, NonPublic};
 pub use render::{build_request, FORM_CONTENT_TYPE};

@@ -11,7 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
@@ -73,13 +75,32 @@ const MAX_BATCH: usize = 512;
 /// Read connections kept open for reuse.
 const READERS: usize = 8;
 
-/// A write the writer thread makes, with where to send its result.
-enum Write {
-    Commit(Box<TurnCommit>, oneshot::Sender<StoreResult<()>>),
-    Delete(ConversationKey, oneshot::Sender<StoreResult<bool>>),
-    Delivered(i64, oneshot::Sender<StoreResult<()>>),
-    DeliveryFailed(i64, i64, oneshot::Sender<StoreResult<()>>),
-    Prune(i64, oneshot::Sender<StoreResult<Pruned>>),
+/// A write for the writer thread. It runs inside the batch's transaction (or is given why there
+/// is none), and gives back what sends its result once the transaction's end is known.
+type Write = Box<dyn FnOnce(Result<&Transaction<'_>, &str>) -> Reply + Send>;
+
+/// Sends a write's result, or the reason the transaction failed.
+type Reply = Box<dyn FnOnce(Result<(), &str>) + Send>;
+
+/// `operation` as a [`Write`] that answers on `reply`: it runs in a savepoint of its own, so
+/// that its failure undoes only its own writes, and it succeeds only if the transaction commits.
+fn write_of<T: Send + 'static>(
+    operation: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    reply: oneshot::Sender<StoreResult<T>>,
+) -> Write {
+    Box::new(move |transaction| {
+        let result = transaction
+            .map_err(|reason| StoreError::Backend(reason.to_owned()))
+            .and_then(|transaction| in_savepoint(transaction, operation));
+        Box::new(move |committed| {
+            let outcome = match committed {
+                Ok(()) => result,
+                Err(reason) => Err(StoreError::Backend(reason.to_owned())),
+            };
+            // The turn may have stopped waiting (the runtime is going away): nothing to tell.
+            let _ = reply.send(outcome);
+        })
+    })
 }
 
 /// Conversations in one SQLite file. Cloning shares the writer and the readers.
@@ -132,14 +153,14 @@ impl SqliteStore {
         &self.shared.path
     }
 
-    async fn write<T>(
+    async fn write<T: Send + 'static>(
         &self,
-        make: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> Write,
+        operation: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let (reply, answer) = oneshot::channel();
         self.shared
             .writes
-            .send(make(reply))
+            .send(write_of(operation, reply))
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
@@ -222,98 +243,31 @@ fn write_loop(mut connection: Connection, mut queue: mpsc::UnboundedReceiver<Wri
     }
 }
 
-/// A write's result, waiting for the transaction's end before it is sent.
-enum Done {
-    Commit(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
-    Delete(oneshot::Sender<StoreResult<bool>>, StoreResult<bool>),
-    Unit(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
-    Prune(oneshot::Sender<StoreResult<Pruned>>, StoreResult<Pruned>),
-}
-
 fn write_batch(connection: &mut Connection, batch: Vec<Write>) {
     let transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(transaction) => transaction,
         Err(error) => {
-            let message = error.to_string();
+            let reason = error.to_string();
             for write in batch {
-                fail(write, &message);
+                write(Err(&reason))(Err(&reason));
             }
             return;
         }
     };
-    let mut done = Vec::with_capacity(batch.len());
-    for write in batch {
-        done.push(match write {
-            Write::Commit(commit, reply) => Done::Commit(
-                reply,
-                in_savepoint(&transaction, |tx| commit_turn(tx, &commit)),
-            ),
-            Write::Delete(key, reply) => {
-                Done::Delete(reply, in_savepoint(&transaction, |tx| delete(tx, &key)))
-            }
-            Write::Delivered(delivery, reply) => Done::Unit(
-                reply,
-                in_savepoint(&transaction, |tx| {
-                    tx.execute("DELETE FROM outbound WHERE delivery = ?1", [delivery])?;
-                    Ok(())
-                }),
-            ),
-            Write::DeliveryFailed(delivery, retry_at, reply) => Done::Unit(
-                reply,
-                in_savepoint(&transaction, |tx| {
-                    tx.execute(
-                        "UPDATE outbound SET attempts = attempts + 1, due = ?2 WHERE delivery = ?1",
-                        [delivery, retry_at],
-                    )?;
-                    Ok(())
-                }),
-            ),
-            Write::Prune(before, reply) => {
-                Done::Prune(reply, in_savepoint(&transaction, |tx| prune(tx, before)))
-            }
-        });
-    }
+    let replies: Vec<Reply> = batch
+        .into_iter()
+        .map(|write| write(Ok(&transaction)))
+        .collect();
     let committed = transaction.commit().map_err(|error| error.to_string());
-    for write in done {
-        let failed = |_| StoreError::Backend(committed.clone().err().unwrap_or_default());
-        match write {
-            Done::Commit(reply, result) => {
-                let _ = reply.send(committed.clone().map_err(failed).and(result));
-            }
-            Done::Delete(reply, result) => {
-                let _ = reply.send(committed.clone().map_err(failed).and(result));
-            }
-            Done::Unit(reply, result) => {
-                let _ = reply.send(committed.clone().map_err(failed).and(result));
-            }
-            Done::Prune(reply, result) => {
-                let _ = reply.send(committed.clone().map_err(failed).and(result));
-            }
-        }
-    }
-}
-
-fn fail(write: Write, message: &str) {
-    let error = || StoreError::Backend(message.to_owned());
-    match write {
-        Write::Commit(_, reply)
-        | Write::Delivered(_, reply)
-        | Write::DeliveryFailed(_, _, reply) => {
-            let _ = reply.send(Err(error()));
-        }
-        Write::Delete(_, reply) => {
-            let _ = reply.send(Err(error()));
-        }
-        Write::Prune(_, reply) => {
-            let _ = reply.send(Err(error()));
-        }
+    for reply in replies {
+        reply(committed.as_ref().map(|_| ()).map_err(String::as_str));
     }
 }
 
 /// Runs `write` in a savepoint of its own: when it fails, what it wrote is undone and the other
 /// writes of the transaction stay.
 fn in_savepoint<T>(
-    transaction: &rusqlite::Transaction<'_>,
+    transaction: &Transaction<'_>,
     write: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
     transaction.execute_batch("SAVEPOINT turn")?;
@@ -547,13 +501,13 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, commit: TurnCommit) -> StoreResult<()> {
-        self.write(|reply| Write::Commit(Box::new(commit), reply))
+        self.write(move |connection| commit_turn(connection, &commit))
             .await
     }
 
     async fn delete(&self, key: &ConversationKey) -> StoreResult<bool> {
         let key = key.clone();
-        self.write(|reply| Write::Delete(key, reply)).await
+        self.write(move |connection| delete(connection, &key)).await
     }
 
     async fn due_timers(&self, now: i64, limit: usize) -> StoreResult<Vec<DueTimer>> {
@@ -620,13 +574,22 @@ impl Store for SqliteStore {
     }
 
     async fn delivered(&self, delivery_id: i64) -> StoreResult<()> {
-        self.write(|reply| Write::Delivered(delivery_id, reply))
-            .await
+        self.write(move |connection| {
+            connection.execute("DELETE FROM outbound WHERE delivery = ?1", [delivery_id])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn delivery_failed(&self, delivery_id: i64, retry_at: i64) -> StoreResult<()> {
-        self.write(|reply| Write::DeliveryFailed(delivery_id, retry_at, reply))
-            .await
+        self.write(move |connection| {
+            connection.execute(
+                "UPDATE outbound SET attempts = attempts + 1, due = ?2 WHERE delivery = ?1",
+                [delivery_id, retry_at],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     async fn next_delivery(&self) -> StoreResult<Option<i64>> {
@@ -639,7 +602,8 @@ impl Store for SqliteStore {
     }
 
     async fn prune(&self, before: i64) -> StoreResult<Pruned> {
-        self.write(|reply| Write::Prune(before, reply)).await
+        self.write(move |connection| prune(connection, before))
+            .await
     }
 
     async fn ping(&self) -> StoreResult<()> {
