@@ -28,6 +28,9 @@ const OUTBOUND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest wait between two attempts of one delivery.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
+/// How often the pending timers are counted for `/metrics`.
+const COUNT_EVERY: Duration = Duration::from_secs(5);
+
 /// How often old outputs and message records are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -38,6 +41,7 @@ type InProgress = Arc<Mutex<HashSet<ConversationKey>>>;
 /// Fires due timers until `stop` changes.
 pub async fn fire_timers<S: Store>(engine: Arc<Engine<S>>, mut stop: watch::Receiver<bool>) {
     let in_progress = InProgress::default();
+    let mut counted: Option<std::time::Instant> = None;
     loop {
         let now = now_millis();
         let mut started = 0;
@@ -58,15 +62,17 @@ pub async fn fire_timers<S: Store>(engine: Arc<Engine<S>>, mut stop: watch::Rece
             }
             Err(error) => tracing::warn!(%error, "reading due timers failed"),
         }
-        if let Ok(pending) = engine.store().pending_timers().await {
-            metrics::timers_pending(pending);
+        // Counting is a scan of the pending timers: at most every few seconds, not at every
+        // turn that sets a timer.
+        if counted.is_none_or(|counted| counted.elapsed() >= COUNT_EVERY) {
+            if let Ok(pending) = engine.store().pending_timers().await {
+                metrics::timers_pending(pending);
+            }
+            counted = Some(std::time::Instant::now());
         }
         let next = engine.store().next_timer().await.ok().flatten();
-        let wait = until(next, started > 0);
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = engine.timers_changed.notified() => {}
-            _ = stop.changed() => return,
+        if !pause(next, started > 0, &engine.timers_changed, &mut stop).await {
+            return;
         }
     }
 }
@@ -134,11 +140,8 @@ pub async fn deliver_outputs<S: Store>(
             Err(error) => tracing::warn!(%error, "reading due deliveries failed"),
         }
         let next = engine.store().next_delivery().await.ok().flatten();
-        let wait = until(next, started > 0);
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = engine.deliveries_changed.notified() => {}
-            _ = stop.changed() => return,
+        if !pause(next, started > 0, &engine.deliveries_changed, &mut stop).await {
+            return;
         }
     }
 }
@@ -165,6 +168,20 @@ pub async fn prune<S: Store>(
             _ = tokio::time::sleep(PRUNE_EVERY) => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// Sleeps until `next` is due (see [`until`]) or `changed` is woken; false when `stop` changed.
+async fn pause(
+    next: Option<i64>,
+    started: bool,
+    changed: &tokio::sync::Notify,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(until(next, started)) => true,
+        _ = changed.notified() => true,
+        _ = stop.changed() => false,
     }
 }
 
