@@ -263,6 +263,32 @@ mod tests {
     }
 
     #[test]
+    fn tokens_come_from_the_variable_and_from_the_tokens_file_comments_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens");
+        std::fs::write(&path, "# one token per line\nthree\n\n  four  \n").unwrap();
+        let args = Args {
+            tokens_file: Some(path),
+            ..Args::default()
+        };
+        let config = settings(args, Some("one,two".to_owned())).unwrap();
+        assert_eq!(config.tokens, ["one", "two", "three", "four"]);
+    }
+
+    #[test]
+    fn a_missing_tokens_file_is_an_error_naming_it() {
+        let args = Args {
+            tokens_file: Some(PathBuf::from("/nonexistent/tokens")),
+            ..Args::default()
+        };
+        let error = format!("{:#}", settings(args, None).err().unwrap());
+        assert!(
+            error.contains("reading the tokens file /nonexistent/tokens"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn an_unknown_key_in_the_config_file_is_refused_with_its_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("flowbot.yaml");
