@@ -1,5 +1,7 @@
 //! The one integration test binary: whole-program tests of the `flowbot` command and the crates together.
 
+// The web pages in Chromium: the browser tests under tests/browser/, run by node.
+mod browser;
 // `flowbot chat`: the simulator through a pseudo-terminal and through a pipe.
 mod chat;
 // `flowbot validate`, `graph` and `schema`, run as a user runs them.
