@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::metrics;
 use crate::store::{
     ConversationKey, MessageRecord, Store, StoredConversation, StoredOutput, StoredTimer,
-    TurnCommit,
+    TurnCommit, TurnRead,
 };
 use crate::wire;
 
@@ -218,16 +218,14 @@ impl<S: Store> Engine<S> {
         let lock_id = lock_id(&key);
         let _turn = self.locks.lock(&lock_id).await;
         let started = std::time::Instant::now();
-        if let Entry::Message {
-            message_id: Some(message_id),
-            ..
-        } = &entry
-        {
-            if let Some(record) = self.store.message(&key, message_id).await? {
-                return self.replay(&key, &record).await;
-            }
-        }
-        let stored = self.store.load(&key).await?;
+        let asked_message = match &entry {
+            Entry::Message { message_id, .. } => message_id.as_deref(),
+            _ => None,
+        };
+        let stored = match self.store.load_for_turn(&key, asked_message).await? {
+            TurnRead::Answered(record) => return self.replay(&key, &record).await,
+            TurnRead::Stored(stored) => stored,
+        };
         let running = self.running();
         let is_timer = matches!(entry, Entry::Timer(_));
         let message_id = match &entry {

@@ -133,6 +133,15 @@ pub struct TurnCommit {
     pub now: i64,
 }
 
+/// What a turn finds before it runs: its message answered already, or the conversation.
+#[derive(Debug, Clone)]
+pub enum TurnRead {
+    /// The message was answered: its record, to answer it again.
+    Answered(MessageRecord),
+    /// The message is new (or has no id): the conversation, if stored.
+    Stored(Option<StoredConversation>),
+}
+
 /// What pruning took out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {
@@ -188,6 +197,23 @@ pub trait Store: Send + Sync + 'static {
         key: &ConversationKey,
         message_id: &str,
     ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
+
+    /// What a turn for `message_id` reads first: the message's record if it was answered,
+    /// otherwise the conversation. A backend may read both at once; this default asks twice.
+    fn load_for_turn(
+        &self,
+        key: &ConversationKey,
+        message_id: Option<&str>,
+    ) -> impl Future<Output = StoreResult<TurnRead>> + Send {
+        async move {
+            if let Some(message_id) = message_id {
+                if let Some(record) = self.message(key, message_id).await? {
+                    return Ok(TurnRead::Answered(record));
+                }
+            }
+            Ok(TurnRead::Stored(self.load(key).await?))
+        }
+    }
 
     /// The conversation's outputs with `seq` in `from..=to`, oldest first, at most `limit`.
     fn outputs(

@@ -289,6 +289,7 @@ impl Stub {
             .route("/products", get(stub_products))
             .route("/slow-products", get(stub_slow_products))
             .route("/outbound", post(stub_outbound))
+            .route("/redirect-private", get(stub_redirect_private))
             .with_state(Arc::clone(&state));
         let (address, stop) = crate::support::spawn_server(app);
         Stub {
@@ -343,6 +344,15 @@ async fn stub_products(
     let user = query.get("user").cloned().unwrap_or_default();
     *state.users.lock().unwrap().entry(user).or_default() += 1;
     Json(products())
+}
+
+/// A redirect to a private address, which a server's webhook must not follow.
+async fn stub_redirect_private() -> Response {
+    (
+        StatusCode::FOUND,
+        [(axum::http::header::LOCATION, "http://10.0.0.1/products")],
+    )
+        .into_response()
 }
 
 async fn stub_slow_products(State(state): State<Arc<StubState>>) -> Json<Value> {
