@@ -5,6 +5,7 @@
 //! stdin is not a terminal, user messages are read line by line and a plain transcript is
 //! printed, so a conversation can be scripted. Lines starting with `/` are commands
 //! ([`commands`]); `--record` writes the conversation as a conversation test ([`record`]).
+//! `--web` serves the same session as a page in the browser ([`web`]).
 
 mod chooser;
 mod commands;

@@ -88,7 +88,9 @@ pub(crate) async fn run(setup: Setup) -> Result<ExitCode> {
     let app = App::new(setup, address)?;
     app.spawn(Action::Begin)?;
     let router = router(app);
-    eprintln!("flowbot chat: listening on http://{address}");
+    // One write, so that a reader never sees half the address.
+    let line = format!("flowbot chat: listening on http://{address}\n");
+    eprint!("{line}");
     axum::serve(listener, router)
         .await
         .context("serving the web simulator")?;

@@ -213,9 +213,12 @@ function verdictText(result) {
 async function checkSuccess() {
   const number = ++checks;
   const payload = $("success-payload").value;
+  // Busy until the answer to the latest payload is drawn.
+  $("success-editor").setAttribute("aria-busy", "true");
   try {
     const result = await api("/api/step/check", { choice: "success", payload });
     if (number !== checks || !view?.step) return;
+    $("success-editor").setAttribute("aria-busy", "false");
     $("saves").tBodies[0].replaceChildren(...result.saves.map((save) => saveRow(save, view.step)));
     const verdict = $("success-verdict");
     verdict.textContent = verdictText(result);
