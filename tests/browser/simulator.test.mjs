@@ -227,3 +227,32 @@ test("restart leaves a waiting step unanswered and starts over; the page fits a 
     assert.equal(await page.getByText("What's your name?").count(), 2);
   });
 });
+
+test("the webhook step can be answered by keyboard alone", async () => {
+  await withSimulator({ name: "sim-keyboard" }, async (page) => {
+    await page.getByLabel(/^Message/).focus();
+    await page.keyboard.type("Ada");
+    await page.keyboard.press("Enter");
+    // Focus moves to the step when it appears, and on to its first answer.
+    await page.getByRole("region", { name: /Webhook step fetch_products/ }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), "step-title");
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), "Fake success");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "success-payload");
+    await page.keyboard.press("Control+A");
+    await page.keyboard.insertText(PRODUCTS);
+    await page.locator('#success-editor[aria-busy="false"]').waitFor();
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "send-success");
+    await page.keyboard.press("Enter");
+    await page.getByText("Ada, we have: Red Lipstick, Blue Kettle").waitFor();
+    // Back in the message box once the step is answered.
+    assert.equal(await page.evaluate(() => document.activeElement.id), "message");
+    // The options come just before the message box.
+    await page.keyboard.press("Shift+Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), "Blue Kettle");
+    await page.keyboard.press("Enter");
+    await page.getByText("You picked Blue Kettle.").waitFor();
+  });
+});
