@@ -138,6 +138,28 @@ async fn requests_for_another_host_origin_or_content_type_are_refused() {
     let (status, state) = simulator.get("/api/state", &[]).await;
     assert_eq!(status, 200);
     assert_eq!(state["bot"], "shop");
+    // The page and its files are served with a policy that allows nothing from elsewhere.
+    for path in ["/", "/app.js", "/app.css"] {
+        let response = simulator
+            .client
+            .get(format!("{}{path}", simulator.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        assert!(
+            policy.starts_with("default-src 'none'; script-src 'self';"),
+            "{policy}"
+        );
+        let page = response.text().await.unwrap();
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "{path} names another host"
+        );
+    }
     // DNS rebinding: a page of another name that resolves to 127.0.0.1.
     let reply = simulator
         .get("/api/state", &[("host", "attacker.example:80")])
