@@ -89,7 +89,8 @@ export function startFlowbot(args, { env, cwd } = {}) {
       reject(new Error(`flowbot ${args.join(" ")} did not start listening:\n${stderr}`));
     }, 30_000);
     const look = () => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(stderr + stdout);
+      // Up to the line's end: the line may come in several chunks.
+      const match = /listening on (http:\/\/[^\s]+)\r?\n/.exec(stderr + stdout);
       if (match) {
         clearTimeout(timer);
         resolve({
