@@ -125,7 +125,10 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     }
     tokio::spawn(reload_on_hangup(Arc::clone(&state)));
     tracing::info!(%address, store = %config.store, "flowbot serve is listening");
-    eprintln!("flowbot serve: listening on http://{address}");
+    // One write, so that a supervisor or a test reading the line never sees half of it
+    // (`eprintln!` writes an unbuffered stderr in pieces).
+    let line = format!("flowbot serve: listening on http://{address}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     let shutdown = {
         let mut stop = stop.clone();
         async move {
