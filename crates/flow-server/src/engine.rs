@@ -5,8 +5,18 @@
 //! client that goes away never stops a turn half-way: what it sent is stored, and its message
 //! id answers the redelivery. The task holds the conversation's turn lock from the load to the
 //! commit, and wakes whoever follows the conversation's outputs once it is stored.
+//!
+//! Several instances may share one store (PostgreSQL). A turn then also holds the
+//! conversation's lease in the store from before the replay check to after the commit, renewed
+//! every third of its time-to-live while the turn runs; a turn that finds it held by another
+//! instance waits for it. A commit that conflicts (this instance's lease expired mid-turn and
+//! another one ran a turn meanwhile) is not stored: the turn is run again from the start, from
+//! the replay check, so a redelivered message gets the stored answer of the instance that
+//! committed it.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,8 +33,8 @@ use crate::config::RequestLimits;
 use crate::error::ApiError;
 use crate::metrics;
 use crate::store::{
-    ConversationKey, MessageRecord, Store, StoredConversation, StoredOutput, StoredTimer,
-    TurnCommit,
+    ConversationKey, MessageRecord, Store, StoreError, StoredConversation, StoredOutput,
+    StoredTimer, TurnCommit,
 };
 use crate::wire;
 
@@ -61,7 +71,21 @@ pub struct Engine<S> {
     pub deliveries_changed: Notify,
     limits: RequestLimits,
     outbound: bool,
+    /// This process's id among the instances sharing the store: the owner of its leases.
+    instance: String,
+    /// Leases taken so far, to make each turn's owner id unique.
+    leases_taken: AtomicU64,
+    lease_ttl: Duration,
 }
+
+/// How long a conversation's lease lasts unless renewed, by default.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
+
+/// The shortest lease time-to-live accepted: it is renewed every third of it.
+pub const MIN_LEASE_TTL: Duration = Duration::from_millis(300);
+
+/// How many times a turn whose commit conflicted is run again before it is refused.
+const CONFLICT_RETRIES: u32 = 3;
 
 impl<S> std::fmt::Debug for Engine<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,6 +106,7 @@ fn lock_id(key: &ConversationKey) -> ConversationId {
 }
 
 /// What starts a turn.
+#[derive(Clone)]
 enum Entry {
     /// A user's message, perhaps with presets for a start.
     Message {
@@ -119,7 +144,17 @@ impl<S: Store> Engine<S> {
             deliveries_changed: Notify::new(),
             limits,
             outbound,
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            leases_taken: AtomicU64::new(0),
+            lease_ttl: DEFAULT_LEASE_TTL,
         }
+    }
+
+    /// The same engine with conversations' leases lasting `ttl` unless renewed (at least
+    /// [`MIN_LEASE_TTL`]).
+    pub fn with_lease_ttl(mut self, ttl: Duration) -> Engine<S> {
+        self.lease_ttl = ttl.max(MIN_LEASE_TTL);
+        self
     }
 
     fn running_of(bots: Bots, runner: &HttpRunner, secrets: &Arc<Secrets>) -> Running {
@@ -218,13 +253,115 @@ impl<S: Store> Engine<S> {
         let lock_id = lock_id(&key);
         let _turn = self.locks.lock(&lock_id).await;
         let started = std::time::Instant::now();
+        let mut conflicts = 0;
+        loop {
+            let owner = self.lease(&key).await?;
+            let outcome = self
+                .holding_lease(&key, &owner, self.turn_once(&key, entry.clone(), started))
+                .await;
+            if let Err(error) = self.store.release_lease(&key, &owner).await {
+                tracing::warn!(session_id = %key.id, %error, "releasing a lease failed; it expires");
+            }
+            match outcome? {
+                Some(answer) => return Ok(answer),
+                None if conflicts < CONFLICT_RETRIES => {
+                    conflicts += 1;
+                    tracing::warn!(
+                        session_id = %key.id,
+                        attempt = conflicts,
+                        "another instance committed this conversation during the turn (its \
+                         lease expired); running the turn again from the new state"
+                    );
+                }
+                None => {
+                    return Err(ApiError::NotReady(format!(
+                        "conversation `{}` of bot `{}` kept changing on another instance during \
+                         the turn; send the message again",
+                        key.id, key.bot
+                    )))
+                }
+            }
+        }
+    }
+
+    /// Takes the conversation's lease in the store, waiting while another instance holds it;
+    /// the owner id of this turn.
+    async fn lease(&self, key: &ConversationKey) -> Result<String, ApiError> {
+        let owner = format!(
+            "{}/{}",
+            self.instance,
+            self.leases_taken.fetch_add(1, Ordering::Relaxed)
+        );
+        // A holder that died leaves its lease to expire within its time-to-live; one alive
+        // renews it while its turn runs, which a webhook time-out bounds.
+        let give_up =
+            tokio::time::Instant::now() + (self.lease_ttl * 4).max(Duration::from_secs(60));
+        let mut pause = Duration::from_millis(2);
+        while !self
+            .store
+            .acquire_lease(key, &owner, self.lease_ttl)
+            .await?
+        {
+            if tokio::time::Instant::now() >= give_up {
+                return Err(ApiError::NotReady(format!(
+                    "conversation `{}` of bot `{}` is busy with a turn on another instance; \
+                     send the message again",
+                    key.id, key.bot
+                )));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+        Ok(owner)
+    }
+
+    /// Runs `work` while renewing `owner`'s lease every third of its time-to-live.
+    async fn holding_lease<T>(
+        &self,
+        key: &ConversationKey,
+        owner: &str,
+        work: impl Future<Output = T>,
+    ) -> T {
+        let renew = async {
+            loop {
+                tokio::time::sleep(self.lease_ttl / 3).await;
+                match self.store.renew_lease(key, owner, self.lease_ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        // The commit's revision check fences this turn from now on.
+                        tracing::warn!(session_id = %key.id, "the conversation's lease was lost mid-turn");
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(session_id = %key.id, %error, "renewing a lease failed")
+                    }
+                }
+            }
+        };
+        tokio::pin!(work);
+        tokio::select! {
+            biased;
+            result = &mut work => return result,
+            () = renew => {}
+        }
+        work.await
+    }
+
+    /// One attempt at a turn, under the lease: `None` when its commit conflicted.
+    async fn turn_once(
+        &self,
+        key: &ConversationKey,
+        entry: Entry,
+        started: std::time::Instant,
+    ) -> Result<Option<Answer>, ApiError> {
+        let key = key.clone();
         if let Entry::Message {
             message_id: Some(message_id),
             ..
         } = &entry
         {
             if let Some(record) = self.store.message(&key, message_id).await? {
-                return self.replay(&key, &record).await;
+                return self.replay(&key, &record).await.map(Some);
             }
         }
         let stored = self.store.load(&key).await?;
@@ -235,13 +372,15 @@ impl<S: Store> Engine<S> {
             _ => None,
         };
         let Some(ran) = self.run(&running, &key, stored, entry).await? else {
-            return Ok(Answer {
+            return Ok(Some(Answer {
                 body: String::new(),
                 replay: false,
-            });
+            }));
         };
         let answer = self.commit(&key, ran, message_id, is_timer).await?;
-        metrics::turn_done(&key.bot, started.elapsed());
+        if answer.is_some() {
+            metrics::turn_done(&key.bot, started.elapsed());
+        }
         Ok(answer)
     }
 
@@ -355,14 +494,15 @@ impl<S: Store> Engine<S> {
         Ok(variables.into_iter().collect())
     }
 
-    /// Numbers the outputs, fits the state under its limit, commits, and wakes the followers.
+    /// Numbers the outputs, fits the state under its limit, commits, and wakes the followers;
+    /// `None` when the commit conflicted and stored nothing.
     async fn commit(
         &self,
         key: &ConversationKey,
         ran: Ran,
         message_id: Option<String>,
         is_timer: bool,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Option<Answer>, ApiError> {
         let Ran {
             mut conversation,
             turn,
@@ -416,7 +556,11 @@ impl<S: Store> Engine<S> {
             now,
         };
         let commit_started = std::time::Instant::now();
-        self.store.commit(commit).await?;
+        match self.store.commit(commit).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict { .. }) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        }
         metrics::commit_done(commit_started.elapsed());
         metrics::turn_status(&key.bot, status);
         for webhook in turn.trace.webhooks() {
@@ -429,10 +573,10 @@ impl<S: Store> Engine<S> {
             self.deliveries_changed.notify_one();
         }
         self.wake_followers(key);
-        Ok(Answer {
+        Ok(Some(Answer {
             body,
             replay: false,
-        })
+        }))
     }
 
     /// The conversation's state as stored. Over the limit, `last webhook success` is dropped
@@ -541,7 +685,12 @@ impl<S: Store> Engine<S> {
     pub async fn delete(&self, key: &ConversationKey) -> Result<bool, ApiError> {
         let lock_id = lock_id(key);
         let _turn = self.locks.lock(&lock_id).await;
-        let deleted = self.store.delete(key).await?;
+        let owner = self.lease(key).await?;
+        let deleted = self.store.delete(key).await;
+        if let Err(error) = self.store.release_lease(key, &owner).await {
+            tracing::warn!(session_id = %key.id, %error, "releasing a lease failed; it expires");
+        }
+        let deleted = deleted?;
         self.wake_followers(key);
         Ok(deleted)
     }
