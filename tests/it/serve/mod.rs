@@ -1,6 +1,7 @@
 //! `flowbot serve` as an operator runs it: the real binary on a temporary SQLite file, over
 //! real HTTP, with webhooks answered by a stub on 127.0.0.1, killed and restarted.
 
+mod postgres;
 mod support;
 
 use std::collections::HashMap;

@@ -33,13 +33,30 @@ impl Serve {
 
     /// As [`Serve::start`], or what it printed when it stopped before listening.
     pub fn try_start(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Serve, String> {
+        let store = format!("sqlite:{}", dir.join("flowbot.db").display());
+        Serve::try_start_on(dir, &store, extra, env)
+    }
+
+    /// As [`Serve::start`], on the store of `store` (a URL) instead of `dir/flowbot.db`.
+    pub fn start_on(dir: &Path, store: &str, extra: &[&str]) -> Serve {
+        Serve::try_start_on(dir, store, extra, &[])
+            .unwrap_or_else(|log| panic!("flowbot serve did not start:\n{log}"))
+    }
+
+    /// As [`Serve::start_on`], or what it printed when it stopped before listening.
+    pub fn try_start_on(
+        dir: &Path,
+        store: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Serve, String> {
         let mut command = Command::new(env!("CARGO_BIN_EXE_flowbot"));
         command
             .arg("serve")
             .arg("--flows")
             .arg(dir.join("flows"))
             .arg("--store")
-            .arg(format!("sqlite:{}", dir.join("flowbot.db").display()))
+            .arg(store)
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
             .current_dir(dir)
@@ -265,7 +282,7 @@ pub fn products() -> Value {
 
 /// A shop API and an outbound receiver on 127.0.0.1, on a thread of its own:
 /// - `GET /products?user=NAME`: the products, counting each `user`;
-/// - `GET /slow-products`: the products after `slow` ms;
+/// - `GET /slow-products?user=NAME`: the products after `slow` ms, counting each `user` too;
 /// - `POST /outbound`: fails (500) the first `outbound_failures` times, then keeps the bodies.
 pub struct Stub {
     pub base: String,
@@ -345,7 +362,13 @@ async fn stub_products(
     Json(products())
 }
 
-async fn stub_slow_products(State(state): State<Arc<StubState>>) -> Json<Value> {
+async fn stub_slow_products(
+    State(state): State<Arc<StubState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    if let Some(user) = query.get("user") {
+        *state.users.lock().unwrap().entry(user.clone()).or_default() += 1;
+    }
     let ms = *state.slow_ms.lock().unwrap();
     tokio::time::sleep(Duration::from_millis(ms)).await;
     Json(products())

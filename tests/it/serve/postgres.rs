@@ -1,0 +1,411 @@
+//! Several real `flowbot serve` processes on one PostgreSQL database (a schema of its own per
+//! test on the database of `FLOWBOT_TEST_POSTGRES_URL`), with the messages of each conversation
+//! spread over them: they behave as one instance does. Without the variable each test says it
+//! was skipped and passes.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio_postgres::NoTls;
+
+use super::support::{eventually, scratch, shop_flow, texts, Api, Reply, Serve, Stub};
+use super::{load_messages, ALLOW_STUB, TIMERS_FLOW};
+
+const URL_VARIABLE: &str = "FLOWBOT_TEST_POSTGRES_URL";
+
+/// A schema of its own on the test database, dropped at the end of the test.
+struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Schema {
+    async fn new(test: &str) -> Option<Schema> {
+        let Ok(base) = std::env::var(URL_VARIABLE) else {
+            eprintln!(
+                "{test}: skipped, {URL_VARIABLE} is not set (e.g. \
+                 postgres://postgres@127.0.0.1:5432/test), so several instances on PostgreSQL \
+                 are not tested"
+            );
+            return None;
+        };
+        let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().as_nanos();
+        let name = format!("flowbot_test_{}_{nanos:x}", std::process::id());
+        let (client, connection) = tokio_postgres::connect(&base, NoTls)
+            .await
+            .unwrap_or_else(|error| panic!("{URL_VARIABLE}={base}: {error}"));
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .await
+            .unwrap();
+        Some(Schema { base, name })
+    }
+
+    /// The store URL of the schema, for `--store`.
+    fn url(&self) -> String {
+        let separator = if self.base.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{separator}options=-csearch_path%3D{}",
+            self.base, self.name
+        )
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .arg(&self.base)
+            .args([
+                "-q",
+                "-c",
+                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+            ])
+            .output();
+    }
+}
+
+macro_rules! schema {
+    ($test:literal) => {
+        match Schema::new($test).await {
+            Some(schema) => schema,
+            None => return,
+        }
+    };
+}
+
+/// `count` instances on the store of `url`; the first applies the migrations alone, so that
+/// the others start on a ready schema (they would wait on its lock anyway).
+fn instances(dir: &Path, url: &str, count: usize, extra: &[&str]) -> Vec<Serve> {
+    let mut args = ALLOW_STUB.to_vec();
+    args.extend_from_slice(extra);
+    (0..count)
+        .map(|_| Serve::start_on(dir, url, &args))
+        .collect()
+}
+
+/// Sends the shop load: `conversations` conversations at once, message `j` of conversation `i`
+/// to instance `(i + j) % K`, and each message a second time, at the same moment, to the next
+/// instance (a channel's redelivery that lands elsewhere). The answers by message id, and the
+/// second deliveries' answers.
+async fn spread_load(
+    api: &Api,
+    bases: &[String],
+    conversations: usize,
+) -> (HashMap<String, Reply>, HashMap<String, Reply>) {
+    let mut tasks = Vec::new();
+    for index in 0..conversations {
+        let (api, bases) = (api.clone(), bases.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut replies = Vec::new();
+            for (turn, (text, message_id)) in load_messages(index).into_iter().enumerate() {
+                let id = format!("c{index}");
+                let first = &bases[(index + turn) % bases.len()];
+                let second = &bases[(index + turn + 1) % bases.len()];
+                let (one, two) = tokio::join!(
+                    api.message(first, "shop", &id, &text, &message_id),
+                    api.message(second, "shop", &id, &text, &message_id),
+                );
+                replies.push((message_id, one.unwrap(), two.unwrap()));
+            }
+            replies
+        }));
+    }
+    let (mut firsts, mut seconds) = (HashMap::new(), HashMap::new());
+    for task in tasks {
+        for (message_id, one, two) in task.await.unwrap() {
+            firsts.insert(message_id.clone(), one);
+            seconds.insert(message_id, two);
+        }
+    }
+    (firsts, seconds)
+}
+
+/// The answers of one instance on SQLite, one message at a time: the reference transcript.
+async fn single_instance_answers(api: &Api, conversations: usize) -> HashMap<String, Value> {
+    let dir = scratch("pg-reference");
+    let stub = Stub::start();
+    shop_flow(&dir, &stub.url("/products"));
+    let serve = Serve::start(&dir, &ALLOW_STUB, &[]);
+    let mut answers = HashMap::new();
+    for index in 0..conversations {
+        for (text, message_id) in load_messages(index) {
+            let reply = api
+                .message(
+                    &serve.base,
+                    "shop",
+                    &format!("c{index}"),
+                    &text,
+                    &message_id,
+                )
+                .await
+                .unwrap();
+            answers.insert(message_id, reply.json);
+        }
+    }
+    answers
+}
+
+/// S1: several instances on one database, the messages of every conversation spread over them
+/// and each delivered twice at once to two instances: every answer is the one a single instance
+/// gives, both deliveries get it byte for byte (one of them a replay), every turn ran once, and
+/// every webhook once.
+async fn instances_behave_as_one(count: usize, test: &'static str) {
+    const CONVERSATIONS: usize = 24;
+    let schema = match Schema::new(test).await {
+        Some(schema) => schema,
+        None => return,
+    };
+    let api = Api::new();
+    let reference = single_instance_answers(&api, CONVERSATIONS).await;
+    let dir = scratch(test);
+    let stub = Stub::start();
+    shop_flow(&dir, &stub.url("/products"));
+    let servers = instances(&dir, &schema.url(), count, &[]);
+    let bases: Vec<String> = servers.iter().map(|serve| serve.base.clone()).collect();
+    let (firsts, seconds) = spread_load(&api, &bases, CONVERSATIONS).await;
+    for (message_id, first) in &firsts {
+        let second = &seconds[message_id];
+        assert_eq!(first.status, 200, "{message_id}: {}", first.text);
+        assert_eq!(second.status, 200, "{message_id}: {}", second.text);
+        assert_eq!(
+            first.text, second.text,
+            "{message_id}: both deliveries, byte for byte"
+        );
+        assert!(
+            first.replay != second.replay,
+            "{message_id}: exactly one of the two deliveries ran the turn"
+        );
+        assert_eq!(
+            first.json, reference[message_id],
+            "{message_id}: the answer a single instance gives"
+        );
+    }
+    for index in 0..CONVERSATIONS {
+        let user = format!("user-{index}");
+        assert_eq!(
+            stub.users().get(&user).copied(),
+            Some(1),
+            "{user}: one webhook request for its message"
+        );
+        let shown = api
+            .get(&servers[index % count].conversation_url("shop", &format!("c{index}"), ""))
+            .await;
+        assert_eq!(shown.json["status"], "ended", "c{index}: {}", shown.text);
+        assert_eq!(
+            shown.json["revision"], 3,
+            "c{index}: no turn lost or run twice"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_database_behave_as_one() {
+    instances_behave_as_one(2, "two_instances_on_one_database_behave_as_one").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_on_one_database_behave_as_one() {
+    instances_behave_as_one(3, "three_instances_on_one_database_behave_as_one").await;
+}
+
+/// One instance of three is SIGKILLed with turns in flight; the clients send what it did not
+/// answer to the next instance, which takes each conversation over once its lease expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_others_finish_a_killed_instances_conversations_once_its_leases_expired() {
+    const CONVERSATIONS: usize = 30;
+    let schema =
+        schema!("the_others_finish_a_killed_instances_conversations_once_its_leases_expired");
+    let dir = scratch("pg-sigkill");
+    let stub = Stub::start();
+    // Slow webhooks, so that the killed instance has turns in flight.
+    stub.set_slow(200);
+    shop_flow(&dir, &stub.url("/slow-products"));
+    let mut servers = instances(&dir, &schema.url(), 3, &["--lease-ttl", "1s"]);
+    let bases: Vec<String> = servers.iter().map(|serve| serve.base.clone()).collect();
+    let api = Api::new();
+    let acknowledged: Arc<Mutex<HashMap<String, Reply>>> = Arc::default();
+    let taken_over = Arc::new(AtomicUsize::new(0));
+    let first_turns = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for index in 0..CONVERSATIONS {
+        let (api, bases) = (api.clone(), bases.clone());
+        let (acknowledged, taken_over) = (Arc::clone(&acknowledged), Arc::clone(&taken_over));
+        let first_turns = Arc::clone(&first_turns);
+        tasks.push(tokio::spawn(async move {
+            let id = format!("c{index}");
+            for (turn, (text, message_id)) in load_messages(index).into_iter().enumerate() {
+                // Round-robin over the instances; an instance that does not answer is skipped
+                // for the next one, with the same message id.
+                let mut target = (index + turn) % bases.len();
+                let reply = loop {
+                    match api
+                        .message(&bases[target], "shop", &id, &text, &message_id)
+                        .await
+                    {
+                        Ok(reply) => break reply,
+                        Err(_) => {
+                            taken_over.fetch_add(1, Ordering::SeqCst);
+                            target = (target + 1) % bases.len();
+                        }
+                    }
+                };
+                assert_eq!(reply.status, 200, "{message_id}: {}", reply.text);
+                acknowledged.lock().unwrap().insert(message_id, reply);
+                if turn == 0 {
+                    first_turns.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }));
+    }
+    // Once every conversation started, its second turn (the slow webhook) is in flight on each
+    // instance: kill the first.
+    let started = eventually(Duration::from_secs(60), || {
+        first_turns.load(Ordering::SeqCst) >= CONVERSATIONS
+    })
+    .await;
+    assert!(started, "the load did not get going:\n{}", servers[0].log());
+    let killed = servers.remove(0);
+    killed.kill();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert!(
+        taken_over.load(Ordering::SeqCst) > 0,
+        "no message was in flight on the killed instance"
+    );
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    for index in 0..CONVERSATIONS {
+        let id = format!("c{index}");
+        let shown = api
+            .get(&servers[index % 2].conversation_url("shop", &id, ""))
+            .await;
+        assert_eq!(shown.json["status"], "ended", "{id}: {}", shown.text);
+        assert_eq!(
+            shown.json["revision"], 3,
+            "{id}: each of its turns was stored once"
+        );
+        let user = format!("user-{index}");
+        let hits = stub.users().get(&user).copied().unwrap_or(0);
+        // A turn cut by the kill after its request went out is run again by the next
+        // instance, which sends it again (ARCHITECTURE.md says so); never more than that.
+        assert!((1..=2).contains(&hits), "{user}: {hits} webhook requests");
+        // Every answer given is the stored one: sent again, it comes back byte for byte.
+        for (text, message_id) in load_messages(index) {
+            let again = api
+                .message(
+                    &servers[(index + 1) % 2].base,
+                    "shop",
+                    &id,
+                    &text,
+                    &message_id,
+                )
+                .await
+                .unwrap();
+            assert!(again.replay, "{message_id} is not run again");
+            assert_eq!(again.text, acknowledged[&message_id].text, "{message_id}");
+        }
+    }
+}
+
+/// S9: a `sleep` and a question `timeout` set on one instance fire exactly once with three
+/// instances running, each output once, and each timer turn delivered once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_fires_exactly_once_with_three_instances_running() {
+    const CONVERSATIONS: usize = 6;
+    let schema = schema!("a_timer_fires_exactly_once_with_three_instances_running");
+    let dir = scratch("pg-timers");
+    std::fs::write(dir.join("flows/timers.yaml"), TIMERS_FLOW).unwrap();
+    let stub = Stub::start();
+    let outbound = stub.url("/outbound");
+    let servers = instances(&dir, &schema.url(), 3, &["--outbound-url", &outbound]);
+    let api = Api::new();
+    for index in 0..CONVERSATIONS {
+        let serve = &servers[index % 3];
+        let first = api
+            .message(&serve.base, "timers", &format!("t{index}"), "hi", "m1")
+            .await
+            .unwrap();
+        assert_eq!(texts(&first.json), ["Hello!"]);
+    }
+    for index in 0..CONVERSATIONS {
+        // Followed on another instance than the one that set the timers.
+        let serve = &servers[(index + 1) % 3];
+        let seen = super::poll_until(&api, serve, &format!("t{index}"), "You left.").await;
+        let seen: Vec<(u64, &str)> = seen
+            .iter()
+            .map(|(seq, text)| (*seq, text.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, "Hello!"),
+                (2, "I slept."),
+                (3, "Still there?"),
+                (4, "You left.")
+            ],
+            "t{index}"
+        );
+        let shown = api
+            .get(&serve.conversation_url("timers", &format!("t{index}"), ""))
+            .await;
+        assert_eq!(shown.json["revision"], 3, "t{index}: one turn per timer");
+    }
+    let all_delivered = eventually(Duration::from_secs(20), || {
+        stub.delivered().len() >= CONVERSATIONS * 2
+    })
+    .await;
+    assert!(all_delivered, "deliveries: {:?}", stub.delivered());
+    // Whatever was still to come has had its chance to be sent twice.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut seqs: HashMap<String, Vec<u64>> = HashMap::new();
+    for body in stub.delivered() {
+        let id = body["conversation"].as_str().unwrap().to_owned();
+        let outputs = body["outputs"].as_array().unwrap();
+        seqs.entry(id)
+            .or_default()
+            .extend(outputs.iter().map(|output| output["seq"].as_u64().unwrap()));
+    }
+    for index in 0..CONVERSATIONS {
+        assert_eq!(
+            seqs.get(&format!("t{index}")).map(Vec::as_slice),
+            Some(&[2, 3, 4][..]),
+            "t{index}: each timer turn delivered once, in seq order"
+        );
+    }
+}
+
+/// `flowbot migrate` applies the migrations alone and says which; a second run has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flowbot_migrate_applies_the_migrations_once_and_says_which() {
+    let schema = schema!("flowbot_migrate_applies_the_migrations_once_and_says_which");
+    let run = || {
+        crate::support::flowbot()
+            .args(["migrate", "--store", &schema.url()])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        crate::support::text(&first.stderr)
+    );
+    assert_eq!(crate::support::text(&first.stdout), "applied migration 1\n");
+    let second = run();
+    assert_eq!(
+        crate::support::text(&second.stdout),
+        "the store is up to date: no migration to apply\n"
+    );
+    let refused = crate::support::flowbot()
+        .args(["migrate", "--store", "mysql://flowbot@127.0.0.1/flowbot"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let message = crate::support::text(&refused.stderr);
+    assert!(message.contains("unknown store `mysql://"), "{message}");
+}
