@@ -224,7 +224,14 @@ async fn the_others_finish_a_killed_instances_conversations_once_its_leases_expi
     let stub = Stub::start();
     // Slow webhooks, so that the killed instance has turns in flight.
     stub.set_slow(200);
-    shop_flow(&dir, &stub.url("/slow-products"));
+    let shop = shop_flow(&dir, &stub.url("/slow-products"));
+    let text = std::fs::read_to_string(&shop).unwrap();
+    let keyed = text.replace(
+        "        Accept: application/json\n",
+        "        Accept: application/json\n      idempotency_key: true\n",
+    );
+    assert_ne!(keyed, text, "the shop's headers moved: update the test");
+    std::fs::write(&shop, keyed).unwrap();
     let mut servers = instances(&dir, &schema.url(), 3, &["--lease-ttl", "1s"]);
     let bases: Vec<String> = servers.iter().map(|serve| serve.base.clone()).collect();
     let api = Api::new();
@@ -279,6 +286,7 @@ async fn the_others_finish_a_killed_instances_conversations_once_its_leases_expi
         "no message was in flight on the killed instance"
     );
     let acknowledged = acknowledged.lock().unwrap().clone();
+    let (mut repeated, mut all_keys) = (0, std::collections::HashSet::new());
     for index in 0..CONVERSATIONS {
         let id = format!("c{index}");
         let shown = api
@@ -292,8 +300,14 @@ async fn the_others_finish_a_killed_instances_conversations_once_its_leases_expi
         let user = format!("user-{index}");
         let hits = stub.users().get(&user).copied().unwrap_or(0);
         // A turn cut by the kill after its request went out is run again by the next
-        // instance, which sends it again (ARCHITECTURE.md says so); never more than that.
+        // instance, which sends it again (ARCHITECTURE.md says so); never more than that, and
+        // with the same Idempotency-Key, so that the target can drop the repeat.
         assert!((1..=2).contains(&hits), "{user}: {hits} webhook requests");
+        let keys = &stub.idempotency_keys()[&user];
+        assert_eq!(keys.len() as u32, hits, "{user}: every request had a key");
+        assert!(keys.iter().all(|key| key == &keys[0]), "{user}: {keys:?}");
+        repeated += usize::from(hits == 2);
+        all_keys.insert(keys[0].clone());
         // Every answer given is the stored one: sent again, it comes back byte for byte.
         for (text, message_id) in load_messages(index) {
             let again = api
@@ -310,6 +324,12 @@ async fn the_others_finish_a_killed_instances_conversations_once_its_leases_expi
             assert_eq!(again.text, acknowledged[&message_id].text, "{message_id}");
         }
     }
+    assert_eq!(
+        all_keys.len(),
+        CONVERSATIONS,
+        "each conversation's message has its own key"
+    );
+    eprintln!("{repeated} webhook request(s) sent again after the kill, each with its first key");
 }
 
 /// S9: a `sleep` and a question `timeout` set on one instance fire exactly once with three

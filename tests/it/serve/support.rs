@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -293,6 +293,7 @@ pub struct Stub {
 #[derive(Default)]
 struct StubState {
     users: Mutex<HashMap<String, u32>>,
+    keys: Mutex<HashMap<String, Vec<String>>>,
     outbound_failures: Mutex<u32>,
     outbound_attempts: Mutex<u32>,
     delivered: Mutex<Vec<Value>>,
@@ -322,6 +323,11 @@ impl Stub {
     /// How many product requests each `user` made.
     pub fn users(&self) -> HashMap<String, u32> {
         self.state.users.lock().unwrap().clone()
+    }
+
+    /// The `Idempotency-Key` of each product request, by `user`, in order.
+    pub fn idempotency_keys(&self) -> HashMap<String, Vec<String>> {
+        self.state.keys.lock().unwrap().clone()
     }
 
     /// The outbound receiver fails its next `count` deliveries.
@@ -356,18 +362,40 @@ impl Drop for Stub {
 async fn stub_products(
     State(state): State<Arc<StubState>>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Json<Value> {
     let user = query.get("user").cloned().unwrap_or_default();
-    *state.users.lock().unwrap().entry(user).or_default() += 1;
+    count_user(&state, &user, &headers);
     Json(products())
+}
+
+/// Counts a request of `user`, and keeps its `Idempotency-Key` if it has one.
+fn count_user(state: &StubState, user: &str, headers: &HeaderMap) {
+    *state
+        .users
+        .lock()
+        .unwrap()
+        .entry(user.to_owned())
+        .or_default() += 1;
+    if let Some(key) = headers.get("idempotency-key") {
+        let key = key.to_str().unwrap_or_default().to_owned();
+        state
+            .keys
+            .lock()
+            .unwrap()
+            .entry(user.to_owned())
+            .or_default()
+            .push(key);
+    }
 }
 
 async fn stub_slow_products(
     State(state): State<Arc<StubState>>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Json<Value> {
     if let Some(user) = query.get("user") {
-        *state.users.lock().unwrap().entry(user.clone()).or_default() += 1;
+        count_user(&state, user, &headers);
     }
     let ms = *state.slow_ms.lock().unwrap();
     tokio::time::sleep(Duration::from_millis(ms)).await;
