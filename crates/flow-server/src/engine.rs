@@ -84,6 +84,10 @@ pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
 /// The shortest lease time-to-live accepted: it is renewed every third of it.
 pub const MIN_LEASE_TTL: Duration = Duration::from_millis(300);
 
+/// How often a long poll looks at a store shared with other instances, whose commits do not
+/// wake it.
+const SHARED_POLL: Duration = Duration::from_millis(200);
+
 /// How many times a turn whose commit conflicted is run again before it is refused.
 const CONFLICT_RETRIES: u32 = 3;
 
@@ -664,7 +668,13 @@ impl<S: Store> Engine<S> {
                 let status = stored.conversation.status().as_str();
                 return Ok(Some(wire::outputs_page(status, &jsons)));
             }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            // A commit of this instance wakes the poll; one of another instance sharing the
+            // store does not, so the store is looked at again every little while.
+            let until = match self.store.shared() {
+                true => deadline.min(tokio::time::Instant::now() + SHARED_POLL),
+                false => deadline,
+            };
+            if tokio::time::timeout_at(until, notified).await.is_err() && until >= deadline {
                 let status = stored.conversation.status().as_str();
                 return Ok(Some(wire::outputs_page(status, &[])));
             }

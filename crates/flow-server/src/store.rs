@@ -260,6 +260,12 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the store answers.
     fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
 
+    /// Whether other processes may commit to this store too (their commits wake nothing here,
+    /// so long polls look again from time to time). False unless a backend says so.
+    fn shared(&self) -> bool {
+        false
+    }
+
     /// Takes the conversation's lease for `owner` until `ttl` from now: true when it was free
     /// or expired (or already `owner`'s), false when someone else holds it.
     fn acquire_lease(

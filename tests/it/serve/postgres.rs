@@ -429,3 +429,42 @@ async fn flowbot_migrate_applies_the_migrations_once_and_says_which() {
     let message = crate::support::text(&refused.stderr);
     assert!(message.contains("unknown store `mysql://"), "{message}");
 }
+
+/// A long poll on one instance returns the outputs of a turn another instance ran, within its
+/// wait: a commit elsewhere wakes nothing here, so the poll looks at the store again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_on_one_instance_sees_a_turn_another_instance_ran() {
+    let schema = schema!("a_long_poll_on_one_instance_sees_a_turn_another_instance_ran");
+    let dir = scratch("pg-long-poll");
+    let stub = Stub::start();
+    shop_flow(&dir, &stub.url("/products"));
+    let servers = instances(&dir, &schema.url(), 2, &[]);
+    let api = Api::new();
+    let first = api
+        .message(&servers[0].base, "shop", "c-1", "hi", "m1")
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&first.json),
+        ["Welcome to the shop!", "What's your name?"]
+    );
+    let poll_url = servers[1].conversation_url("shop", "c-1", "/outputs?after=2&wait=20");
+    let poll = tokio::spawn({
+        let api = api.clone();
+        async move { api.get(&poll_url).await }
+    });
+    // The poll is waiting on the second instance when the first runs the turn.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let turn = api
+        .message(&servers[0].base, "shop", "c-1", "Ada", "m2")
+        .await
+        .unwrap();
+    assert_eq!(turn.status, 200, "{}", turn.text);
+    let page = poll.await.unwrap();
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(
+        texts(&page.json),
+        ["Ada, we have: iPhone 9, iPhone X", "Which one?"],
+        "the poll returned before its wait ended, with the turn's outputs"
+    );
+}

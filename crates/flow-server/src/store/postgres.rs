@@ -654,6 +654,11 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    /// Several instances share a database.
+    fn shared(&self) -> bool {
+        true
+    }
+
     async fn acquire_lease(
         &self,
         key: &ConversationKey,
