@@ -359,16 +359,22 @@ impl<S: Store> Engine<S> {
         started: std::time::Instant,
     ) -> Result<Option<Answer>, ApiError> {
         let key = key.clone();
-        if let Entry::Message {
-            message_id: Some(message_id),
-            ..
-        } = &entry
-        {
-            if let Some(record) = self.store.message(&key, message_id).await? {
-                return self.replay(&key, &record).await.map(Some);
+        let replayed = async {
+            match &entry {
+                Entry::Message {
+                    message_id: Some(message_id),
+                    ..
+                } => self.store.message(&key, message_id).await,
+                _ => Ok(None),
             }
+        };
+        // The replay check and the load at once: on a database across the network, one wait
+        // for the two instead of one after the other.
+        let (record, stored) = tokio::join!(replayed, self.store.load(&key));
+        if let Some(record) = record? {
+            return self.replay(&key, &record).await.map(Some);
         }
-        let stored = self.store.load(&key).await?;
+        let stored = stored?;
         let running = self.running();
         let is_timer = matches!(entry, Entry::Timer(_));
         let message_id = match &entry {

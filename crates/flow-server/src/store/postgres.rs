@@ -76,7 +76,7 @@ const MIGRATIONS: &[&str] = &[
         claimed_until BIGINT
     );
     CREATE INDEX outbound_conversation ON outbound (conversation, delivery);
-    CREATE TABLE leases (
+    CREATE UNLOGGED TABLE leases (
         bot TEXT NOT NULL,
         id TEXT NOT NULL,
         owner TEXT NOT NULL,
@@ -84,6 +84,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (bot, id)
     );",
 ];
+
+// `leases` is UNLOGGED: taking and giving back a lease writes no WAL, so it waits for no disk
+// flush. A crash of the database empties it, which frees every lease: safe, since the commit's
+// revision check is the fence, and a turn that lost its lease that way conflicts.
 
 /// The database's clock in milliseconds since the Unix epoch: leases are judged by one clock,
 /// not by each instance's.
@@ -273,120 +277,90 @@ fn conflict(key: &ConversationKey) -> StoreError {
     }
 }
 
+/// The first part of a commit's statement: the conversation's row, updated at the revision it
+/// was loaded at, or inserted when it was new; no row comes back on a conflict.
+const UPDATE_CONVERSATION: &str = "UPDATE conversations SET state = $3, revision = $4 + 1, \
+     next_seq = $5, updated_at = $6, timer_id = $7, timer_due = $8, timer_claimed_until = NULL \
+     WHERE bot = $1 AND id = $2 AND revision = $4 RETURNING conversation";
+
+/// As [`UPDATE_CONVERSATION`], for a conversation loaded at revision 0 (none stored).
+const INSERT_CONVERSATION: &str = "INSERT INTO conversations (bot, id, state, revision, \
+     next_seq, created_at, updated_at, timer_id, timer_due) \
+     SELECT $1::text, $2::text, $3::text, $4::bigint + 1, $5::bigint, $6::bigint, $6::bigint, \
+     $7::bigint, $8::bigint \
+     ON CONFLICT (bot, id) DO NOTHING RETURNING conversation";
+
+/// The rest of a commit's statement: the outputs, the message record and the delivery, written
+/// only when the conversation's row was.
+const WRITE_THE_REST: &str = "), o AS ( \
+       INSERT INTO outputs (conversation, seq, body, at) \
+       SELECT c.conversation, o.seq, o.body, $6 FROM c, \
+       unnest($9::bigint[], $10::text[]) AS o(seq, body) \
+     ), m AS ( \
+       INSERT INTO messages (conversation, message_id, first_seq, last_seq, status, notices, at) \
+       SELECT c.conversation, $11::text, $12::bigint, $13::bigint, $14::text, $15::text, $6 \
+       FROM c WHERE $11::text IS NOT NULL \
+       ON CONFLICT (conversation, message_id) DO UPDATE SET first_seq = EXCLUDED.first_seq, \
+       last_seq = EXCLUDED.last_seq, status = EXCLUDED.status, notices = EXCLUDED.notices, \
+       at = EXCLUDED.at \
+     ), d AS ( \
+       INSERT INTO outbound (conversation, body, attempts, due) \
+       SELECT c.conversation, $16::text, 0, $6 FROM c WHERE $16::text IS NOT NULL \
+     ) SELECT conversation FROM c";
+
 impl PostgresStore {
+    /// A turn in one statement, so one round trip and one transaction: its data-modifying
+    /// parts write the outputs, the message record and the delivery only beside the
+    /// conversation's row, which is written only at the revision it was loaded at.
     async fn commit_turn(&self, commit: &TurnCommit) -> StoreResult<()> {
         let key = &commit.key;
-        let mut client = self.pool.get().await?;
-        let transaction = client.transaction().await?;
+        let client = self.pool.get().await?;
+        let head = match commit.revision {
+            0 => INSERT_CONVERSATION,
+            _ => UPDATE_CONVERSATION,
+        };
+        let statement = client
+            .prepare_cached(&format!("WITH c AS ({head}{WRITE_THE_REST}"))
+            .await?;
         let (timer_id, timer_due) = match commit.timer {
             Some(timer) => (Some(big(timer.timer_id)), Some(timer.due_at)),
             None => (None, None),
         };
-        let row = if commit.revision == 0 {
-            let insert = transaction
-                .prepare_cached(
-                    "INSERT INTO conversations (bot, id, state, revision, next_seq, created_at, \
-                     updated_at, timer_id, timer_due) VALUES ($1, $2, $3, 1, $4, $5, $5, $6, $7) \
-                     ON CONFLICT (bot, id) DO NOTHING RETURNING conversation",
-                )
-                .await?;
-            transaction
-                .query_opt(
-                    &insert,
-                    &[
-                        &key.bot,
-                        &key.id.as_str(),
-                        &commit.state,
-                        &big(commit.next_seq),
-                        &commit.now,
-                        &timer_id,
-                        &timer_due,
-                    ],
-                )
-                .await?
-        } else {
-            let update = transaction
-                .prepare_cached(
-                    "UPDATE conversations SET state = $3, revision = $4 + 1, next_seq = $5, \
-                     updated_at = $6, timer_id = $7, timer_due = $8, timer_claimed_until = NULL \
-                     WHERE bot = $1 AND id = $2 AND revision = $4 RETURNING conversation",
-                )
-                .await?;
-            transaction
-                .query_opt(
-                    &update,
-                    &[
-                        &key.bot,
-                        &key.id.as_str(),
-                        &commit.state,
-                        &big(commit.revision),
-                        &big(commit.next_seq),
-                        &commit.now,
-                        &timer_id,
-                        &timer_due,
-                    ],
-                )
-                .await?
-        };
-        // No row: another revision is stored (or none, or one already): nothing is written.
-        let Some(row) = row else {
-            return Err(conflict(key));
-        };
-        let conversation: i64 = row.get(0);
-        if !commit.outputs.is_empty() {
-            let seqs: Vec<i64> = commit
-                .outputs
-                .iter()
-                .map(|output| big(output.seq))
-                .collect();
-            let bodies: Vec<&str> = commit.outputs.iter().map(|o| o.json.as_str()).collect();
-            let insert = transaction
-                .prepare_cached(
-                    "INSERT INTO outputs (conversation, seq, body, at) \
-                     SELECT $1, seq, body, $4 FROM unnest($2::bigint[], $3::text[]) AS o(seq, body)",
-                )
-                .await?;
-            transaction
-                .execute(&insert, &[&conversation, &seqs, &bodies, &commit.now])
-                .await?;
+        let seqs: Vec<i64> = commit
+            .outputs
+            .iter()
+            .map(|output| big(output.seq))
+            .collect();
+        let bodies: Vec<&str> = commit.outputs.iter().map(|o| o.json.as_str()).collect();
+        let message = commit.message.as_ref();
+        let row = client
+            .query_opt(
+                &statement,
+                &[
+                    &key.bot,
+                    &key.id.as_str(),
+                    &commit.state,
+                    &big(commit.revision),
+                    &big(commit.next_seq),
+                    &commit.now,
+                    &timer_id,
+                    &timer_due,
+                    &seqs,
+                    &bodies,
+                    &message.map(|message| message.message_id.as_str()),
+                    &message.map(|message| big(message.first_seq)),
+                    &message.map(|message| big(message.last_seq)),
+                    &message.map(|message| message.status.as_str()),
+                    &message.map(|message| message.notices.as_str()),
+                    &commit.outbound.as_deref(),
+                ],
+            )
+            .await?;
+        // No row: another revision is stored (or none, or one already): nothing was written.
+        match row {
+            Some(_) => Ok(()),
+            None => Err(conflict(key)),
         }
-        if let Some(message) = &commit.message {
-            let insert = transaction
-                .prepare_cached(
-                    "INSERT INTO messages (conversation, message_id, first_seq, last_seq, status, \
-                     notices, at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (conversation, message_id) DO UPDATE SET \
-                     first_seq = EXCLUDED.first_seq, last_seq = EXCLUDED.last_seq, \
-                     status = EXCLUDED.status, notices = EXCLUDED.notices, at = EXCLUDED.at",
-                )
-                .await?;
-            transaction
-                .execute(
-                    &insert,
-                    &[
-                        &conversation,
-                        &message.message_id,
-                        &big(message.first_seq),
-                        &big(message.last_seq),
-                        &message.status,
-                        &message.notices,
-                        &commit.now,
-                    ],
-                )
-                .await?;
-        }
-        if let Some(body) = &commit.outbound {
-            let insert = transaction
-                .prepare_cached(
-                    "INSERT INTO outbound (conversation, body, attempts, due) VALUES ($1, $2, 0, $3)",
-                )
-                .await?;
-            transaction
-                .execute(&insert, &[&conversation, body, &commit.now])
-                .await?;
-        }
-        transaction.commit().await?;
-        Ok(())
     }
 }
 
