@@ -261,14 +261,25 @@ impl<S: Store> Engine<S> {
         loop {
             let owner = self.lease(&key).await?;
             let outcome = self
-                .holding_lease(&key, &owner, self.turn_once(&key, entry.clone(), started))
+                .holding_lease(
+                    &key,
+                    &owner,
+                    self.turn_once(&key, entry.clone(), &owner, started),
+                )
                 .await;
-            if let Err(error) = self.store.release_lease(&key, &owner).await {
-                tracing::warn!(session_id = %key.id, %error, "releasing a lease failed; it expires");
+            // A commit, stored or conflicting, gave the lease back in its transaction.
+            let released = matches!(
+                outcome,
+                Ok(Attempt::Conflict | Attempt::Done { released: true, .. })
+            );
+            if !released {
+                if let Err(error) = self.store.release_lease(&key, &owner).await {
+                    tracing::warn!(session_id = %key.id, %error, "releasing a lease failed; it expires");
+                }
             }
             match outcome? {
-                Some(answer) => return Ok(answer),
-                None if conflicts < CONFLICT_RETRIES => {
+                Attempt::Done { answer, .. } => return Ok(answer),
+                Attempt::Conflict if conflicts < CONFLICT_RETRIES => {
                     conflicts += 1;
                     tracing::warn!(
                         session_id = %key.id,
@@ -277,7 +288,7 @@ impl<S: Store> Engine<S> {
                          lease expired); running the turn again from the new state"
                     );
                 }
-                None => {
+                Attempt::Conflict => {
                     return Err(ApiError::NotReady(format!(
                         "conversation `{}` of bot `{}` kept changing on another instance during \
                          the turn; send the message again",
@@ -351,30 +362,28 @@ impl<S: Store> Engine<S> {
         work.await
     }
 
-    /// One attempt at a turn, under the lease: `None` when its commit conflicted.
+    /// One attempt at a turn, under the lease `owner`.
     async fn turn_once(
         &self,
         key: &ConversationKey,
         entry: Entry,
+        owner: &str,
         started: std::time::Instant,
-    ) -> Result<Option<Answer>, ApiError> {
+    ) -> Result<Attempt, ApiError> {
         let key = key.clone();
-        let replayed = async {
-            match &entry {
-                Entry::Message {
-                    message_id: Some(message_id),
-                    ..
-                } => self.store.message(&key, message_id).await,
-                _ => Ok(None),
-            }
+        let message_id = match &entry {
+            Entry::Message { message_id, .. } => message_id.as_deref(),
+            _ => None,
         };
-        // The replay check and the load at once: on a database across the network, one wait
-        // for the two instead of one after the other.
-        let (record, stored) = tokio::join!(replayed, self.store.load(&key));
-        if let Some(record) = record? {
-            return self.replay(&key, &record).await.map(Some);
+        // The replay check and the load together: one query on a database.
+        let (record, stored) = self.store.turn_start(&key, message_id).await?;
+        if let Some(record) = record {
+            let answer = self.replay(&key, &record).await?;
+            return Ok(Attempt::Done {
+                answer,
+                released: false,
+            });
         }
-        let stored = stored?;
         let running = self.running();
         let is_timer = matches!(entry, Entry::Timer(_));
         let message_id = match &entry {
@@ -382,16 +391,22 @@ impl<S: Store> Engine<S> {
             _ => None,
         };
         let Some(ran) = self.run(&running, &key, stored, entry).await? else {
-            return Ok(Some(Answer {
-                body: String::new(),
-                replay: false,
-            }));
+            return Ok(Attempt::Done {
+                answer: Answer {
+                    body: String::new(),
+                    replay: false,
+                },
+                released: false,
+            });
         };
-        let answer = self.commit(&key, ran, message_id, is_timer).await?;
-        if answer.is_some() {
-            metrics::turn_done(&key.bot, started.elapsed());
-        }
-        Ok(answer)
+        let Some(answer) = self.commit(&key, ran, message_id, is_timer, owner).await? else {
+            return Ok(Attempt::Conflict);
+        };
+        metrics::turn_done(&key.bot, started.elapsed());
+        Ok(Attempt::Done {
+            answer,
+            released: true,
+        })
     }
 
     /// Runs the executor for `entry`; `None` for a stale timer.
@@ -512,6 +527,7 @@ impl<S: Store> Engine<S> {
         ran: Ran,
         message_id: Option<String>,
         is_timer: bool,
+        owner: &str,
     ) -> Result<Option<Answer>, ApiError> {
         let Ran {
             mut conversation,
@@ -564,6 +580,7 @@ impl<S: Store> Engine<S> {
             timer,
             outbound,
             now,
+            lease_owner: Some(owner.to_owned()),
         };
         let commit_started = std::time::Instant::now();
         match self.store.commit(commit).await {
@@ -735,6 +752,19 @@ impl<S: Store> Engine<S> {
             notify.notify_waiters();
         }
     }
+}
+
+/// What one attempt at a turn came to.
+enum Attempt {
+    /// Answered: by a commit (which gave the lease back), a replay, or nothing (a stale timer).
+    Done {
+        /// The answer.
+        answer: Answer,
+        /// Whether the lease was given back already (by the commit).
+        released: bool,
+    },
+    /// The commit conflicted and stored nothing (it gave the lease back).
+    Conflict,
 }
 
 /// What a turn ran, before it is numbered and committed.

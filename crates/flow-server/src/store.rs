@@ -142,6 +142,9 @@ pub struct TurnCommit {
     pub outbound: Option<String>,
     /// When the turn ended, in milliseconds since the Unix epoch.
     pub now: i64,
+    /// The owner of the conversation's lease that this turn holds: the commit gives it back in
+    /// the same transaction, whether it stores the turn or conflicts.
+    pub lease_owner: Option<String>,
 }
 
 /// What pruning took out.
@@ -203,6 +206,26 @@ pub trait Store: Send + Sync + 'static {
         key: &ConversationKey,
         message_id: &str,
     ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
+
+    /// What a turn starts from: the record of its message `message_id` (when it has one and it
+    /// was answered) and the conversation, read together (one query where the backend can).
+    fn turn_start(
+        &self,
+        key: &ConversationKey,
+        message_id: Option<&str>,
+    ) -> impl Future<Output = StoreResult<(Option<MessageRecord>, Option<StoredConversation>)>> + Send
+    {
+        async move {
+            let record = async {
+                match message_id {
+                    Some(message_id) => self.message(key, message_id).await,
+                    None => Ok(None),
+                }
+            };
+            let (record, stored) = tokio::join!(record, self.load(key));
+            Ok((record?, stored?))
+        }
+    }
 
     /// The conversation's outputs with `seq` in `from..=to`, oldest first, at most `limit`.
     fn outputs(

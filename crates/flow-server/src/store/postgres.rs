@@ -291,7 +291,7 @@ const INSERT_CONVERSATION: &str = "INSERT INTO conversations (bot, id, state, re
      ON CONFLICT (bot, id) DO NOTHING RETURNING conversation";
 
 /// The rest of a commit's statement: the outputs, the message record and the delivery, written
-/// only when the conversation's row was.
+/// only when the conversation's row was; and the turn's lease given back, in any case.
 const WRITE_THE_REST: &str = "), o AS ( \
        INSERT INTO outputs (conversation, seq, body, at) \
        SELECT c.conversation, o.seq, o.body, $6 FROM c, \
@@ -306,6 +306,8 @@ const WRITE_THE_REST: &str = "), o AS ( \
      ), d AS ( \
        INSERT INTO outbound (conversation, body, attempts, due) \
        SELECT c.conversation, $16::text, 0, $6 FROM c WHERE $16::text IS NOT NULL \
+     ), l AS ( \
+       DELETE FROM leases WHERE bot = $1 AND id = $2 AND owner = $17::text \
      ) SELECT conversation FROM c";
 
 impl PostgresStore {
@@ -353,6 +355,7 @@ impl PostgresStore {
                     &message.map(|message| message.status.as_str()),
                     &message.map(|message| message.notices.as_str()),
                     &commit.outbound.as_deref(),
+                    &commit.lease_owner.as_deref(),
                 ],
             )
             .await?;
@@ -410,6 +413,47 @@ impl Store for PostgresStore {
             status: row.get(2),
             notices: row.get(3),
         }))
+    }
+
+    /// One query for the message record and the conversation.
+    async fn turn_start(
+        &self,
+        key: &ConversationKey,
+        message_id: Option<&str>,
+    ) -> StoreResult<(Option<MessageRecord>, Option<StoredConversation>)> {
+        let client = self.pool.get().await?;
+        let query = client
+            .prepare_cached(
+                "SELECT c.state, c.next_seq, c.created_at, c.updated_at, \
+                 m.first_seq, m.last_seq, m.status, m.notices \
+                 FROM conversations c LEFT JOIN messages m \
+                 ON m.conversation = c.conversation AND m.message_id = $3::text \
+                 WHERE c.bot = $1 AND c.id = $2",
+            )
+            .await?;
+        let Some(row) = client
+            .query_opt(&query, &[&key.bot, &key.id.as_str(), &message_id])
+            .await?
+        else {
+            return Ok((None, None));
+        };
+        let record = match (message_id, row.get::<_, Option<i64>>(4)) {
+            (Some(message_id), Some(first_seq)) => Some(MessageRecord {
+                message_id: message_id.to_owned(),
+                first_seq: first_seq as u64,
+                last_seq: row.get::<_, i64>(5) as u64,
+                status: row.get(6),
+                notices: row.get(7),
+            }),
+            _ => None,
+        };
+        let stored = StoredConversation {
+            conversation: parse_state(row.get(0))?,
+            next_seq: row.get::<_, i64>(1) as u64,
+            created_at: row.get(2),
+            updated_at: row.get(3),
+        };
+        Ok((record, Some(stored)))
     }
 
     async fn outputs(

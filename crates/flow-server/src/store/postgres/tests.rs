@@ -367,3 +367,59 @@ async fn delete_and_prune_remove_what_they_say() {
     assert!(store.due_deliveries(1_000, 10).await.unwrap().is_empty());
     store.ping().await.unwrap();
 }
+
+#[tokio::test]
+async fn turn_start_reads_the_message_record_and_the_conversation_together() {
+    let schema = schema!("turn_start_reads_the_message_record_and_the_conversation_together");
+    let store = schema.store().await;
+    assert!(matches!(
+        store.turn_start(&key("ada"), Some("m1")).await.unwrap(),
+        (None, None)
+    ));
+    let mut first = with_outputs(turn("ada", 0, 5).await, 1..=2);
+    first.message = Some(message_record("m1", 1, 2));
+    store.commit(first).await.unwrap();
+    let (record, stored) = store.turn_start(&key("ada"), Some("m1")).await.unwrap();
+    assert_eq!(record, Some(message_record("m1", 1, 2)));
+    assert_eq!(stored.unwrap().next_seq, 3);
+    for message_id in [Some("m2"), None] {
+        let (record, stored) = store.turn_start(&key("ada"), message_id).await.unwrap();
+        assert_eq!(record, None, "{message_id:?}");
+        assert_eq!(stored.unwrap().conversation.revision(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_commit_gives_its_lease_back_whether_it_stores_or_conflicts() {
+    let schema = schema!("a_commit_gives_its_lease_back_whether_it_stores_or_conflicts");
+    let (store, other) = (schema.store().await, schema.store().await);
+    let long = Duration::from_secs(60);
+    assert!(store
+        .acquire_lease(&key("ada"), "turn-1", long)
+        .await
+        .unwrap());
+    let mut commit = turn("ada", 0, 1).await;
+    commit.lease_owner = Some("turn-1".to_owned());
+    store.commit(commit).await.unwrap();
+    assert!(other
+        .acquire_lease(&key("ada"), "turn-2", long)
+        .await
+        .unwrap());
+    // A stale commit under a lease of its own: nothing stored, and the lease is free again.
+    let mut stale = turn("ada", 0, 2).await;
+    stale.lease_owner = Some("turn-2".to_owned());
+    let error = other.commit(stale).await.err().unwrap();
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error}");
+    assert!(store
+        .acquire_lease(&key("ada"), "turn-3", long)
+        .await
+        .unwrap());
+    // A commit without a lease, or with someone else's, leaves the holder's lease alone.
+    let mut foreign = turn("ada", 1, 3).await;
+    foreign.lease_owner = Some("turn-9".to_owned());
+    other.commit(foreign).await.unwrap();
+    assert!(!other
+        .acquire_lease(&key("ada"), "turn-4", long)
+        .await
+        .unwrap());
+}

@@ -42,6 +42,7 @@ pub(crate) async fn turn(id: &str, revision: u64, now: i64) -> TurnCommit {
         timer: None,
         outbound: None,
         now,
+        lease_owner: None,
     }
 }
 
