@@ -310,6 +310,43 @@ mod tests {
     }
 
     #[test]
+    fn the_lease_time_comes_from_the_flag_or_the_file_and_is_at_least_300_ms() {
+        assert_eq!(
+            settings(Args::default(), None).unwrap().lease_ttl,
+            Duration::from_secs(30)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flowbot.yaml");
+        std::fs::write(&path, "lease_ttl: 10s\n").unwrap();
+        let from_file = Args {
+            config: Some(path.clone()),
+            ..Args::default()
+        };
+        assert_eq!(
+            settings(from_file, None).unwrap().lease_ttl,
+            Duration::from_secs(10)
+        );
+        let flag = Args {
+            config: Some(path),
+            lease_ttl: Some(Duration::from_millis(500)),
+            ..Args::default()
+        };
+        assert_eq!(
+            settings(flag, None).unwrap().lease_ttl,
+            Duration::from_millis(500)
+        );
+        let short = Args {
+            lease_ttl: Some(Duration::from_millis(100)),
+            ..Args::default()
+        };
+        let error = format!("{:#}", settings(short, None).err().unwrap());
+        assert!(
+            error.contains("--lease-ttl 100ms: a lease must last at least 300ms"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn an_unknown_key_in_the_config_file_is_refused_with_its_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("flowbot.yaml");

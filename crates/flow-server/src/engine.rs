@@ -88,6 +88,10 @@ pub const MIN_LEASE_TTL: Duration = Duration::from_millis(300);
 /// wake it.
 const SHARED_POLL: Duration = Duration::from_millis(200);
 
+/// How many lease times a turn waits for another instance's turn of its conversation before it
+/// is refused with `not_ready`.
+pub const LEASE_WAITS: u32 = 4;
+
 /// How many times a turn whose commit conflicted is run again before it is refused.
 const CONFLICT_RETRIES: u32 = 3;
 
@@ -308,9 +312,8 @@ impl<S: Store> Engine<S> {
             self.leases_taken.fetch_add(1, Ordering::Relaxed)
         );
         // A holder that died leaves its lease to expire within its time-to-live; one alive
-        // renews it while its turn runs, which a webhook time-out bounds.
-        let give_up =
-            tokio::time::Instant::now() + (self.lease_ttl * 4).max(Duration::from_secs(60));
+        // renews it while its turn runs, which its webhook time-outs bound.
+        let give_up = tokio::time::Instant::now() + self.lease_ttl * LEASE_WAITS;
         let mut pause = Duration::from_millis(2);
         while !self
             .store

@@ -468,3 +468,57 @@ async fn a_long_poll_on_one_instance_sees_a_turn_another_instance_ran() {
         "the poll returned before its wait ended, with the turn's outputs"
     );
 }
+
+/// A turn waits for a lease another instance holds, and after four lease times is refused with
+/// `503 not_ready`, saying why; once the lease is free the same message runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_behind_a_lease_held_too_long_is_refused_then_runs_once_free() {
+    let schema = schema!("a_turn_behind_a_lease_held_too_long_is_refused_then_runs_once_free");
+    let dir = scratch("pg-lease-busy");
+    let stub = Stub::start();
+    shop_flow(&dir, &stub.url("/products"));
+    let servers = instances(&dir, &schema.url(), 1, &["--lease-ttl", "300ms"]);
+    let api = Api::new();
+    let first = api
+        .message(&servers[0].base, "shop", "c-1", "hi", "m1")
+        .await
+        .unwrap();
+    assert_eq!(first.status, 200, "{}", first.text);
+    // Another instance's turn that goes on renewing its lease for an hour.
+    let psql = |sql: &str| {
+        let output = std::process::Command::new("psql")
+            .arg(schema.url())
+            .args(["-qc", sql])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            crate::support::text(&output.stderr)
+        );
+    };
+    psql(
+        "INSERT INTO leases (bot, id, owner, expires_at) VALUES ('shop', 'c-1', 'elsewhere', \
+         (extract(epoch from now()) * 1000)::bigint + 3600000)",
+    );
+    let refused = api
+        .message(&servers[0].base, "shop", "c-1", "Ada", "m2")
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 503, "{}", refused.text);
+    assert_eq!(refused.json["error"]["code"], "not_ready");
+    let message = refused.json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("busy with a turn on another instance"),
+        "{message}"
+    );
+    assert_eq!(stub.users().get("Ada"), None, "nothing ran");
+    psql("DELETE FROM leases WHERE owner = 'elsewhere'");
+    let ran = api
+        .message(&servers[0].base, "shop", "c-1", "Ada", "m2")
+        .await
+        .unwrap();
+    assert_eq!(ran.status, 200, "{}", ran.text);
+    assert!(!ran.replay);
+    assert_eq!(stub.users().get("Ada"), Some(&1));
+}
