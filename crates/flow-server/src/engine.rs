@@ -284,6 +284,7 @@ impl<S: Store> Engine<S> {
             match outcome? {
                 Attempt::Done { answer, .. } => return Ok(answer),
                 Attempt::Conflict if conflicts < CONFLICT_RETRIES => {
+                    metrics::commit_conflicted();
                     conflicts += 1;
                     tracing::warn!(
                         session_id = %key.id,
@@ -293,11 +294,12 @@ impl<S: Store> Engine<S> {
                     );
                 }
                 Attempt::Conflict => {
+                    metrics::commit_conflicted();
                     return Err(ApiError::NotReady(format!(
                         "conversation `{}` of bot `{}` kept changing on another instance during \
                          the turn; send the message again",
                         key.id, key.bot
-                    )))
+                    )));
                 }
             }
         }
@@ -315,6 +317,7 @@ impl<S: Store> Engine<S> {
         // renews it while its turn runs, which its webhook time-outs bound.
         let give_up = tokio::time::Instant::now() + self.lease_ttl * LEASE_WAITS;
         let mut pause = Duration::from_millis(2);
+        let mut waited = false;
         while !self
             .store
             .acquire_lease(key, &owner, self.lease_ttl)
@@ -326,6 +329,10 @@ impl<S: Store> Engine<S> {
                      send the message again",
                     key.id, key.bot
                 )));
+            }
+            if !waited {
+                metrics::lease_waited();
+                waited = true;
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(50));

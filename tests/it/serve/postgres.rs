@@ -513,6 +513,13 @@ async fn a_turn_behind_a_lease_held_too_long_is_refused_then_runs_once_free() {
         "{message}"
     );
     assert_eq!(stub.users().get("Ada"), None, "nothing ran");
+    let metrics = api.get(&servers[0].url("/metrics")).await.text;
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line == "flowbot_lease_waits_total 1"),
+        "{metrics}"
+    );
     psql("DELETE FROM leases WHERE owner = 'elsewhere'");
     let ran = api
         .message(&servers[0].base, "shop", "c-1", "Ada", "m2")
@@ -521,4 +528,85 @@ async fn a_turn_behind_a_lease_held_too_long_is_refused_then_runs_once_free() {
     assert_eq!(ran.status, 200, "{}", ran.text);
     assert!(!ran.replay);
     assert_eq!(stub.users().get("Ada"), Some(&1));
+}
+
+/// The fence: an instance whose lease is lost mid-turn (here taken from it by hand) while
+/// another instance runs the same message cannot store its turn over the other's. One of the
+/// two commits conflicts, and that turn is run again from the replay check: both deliveries get
+/// the same answer byte for byte, and the conversation holds one turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_whose_lease_was_lost_cannot_overwrite_the_other_instances_turn() {
+    let schema = schema!("a_turn_whose_lease_was_lost_cannot_overwrite_the_other_instances_turn");
+    let dir = scratch("pg-fence");
+    let stub = Stub::start();
+    shop_flow(&dir, &stub.url("/slow-products"));
+    let servers = instances(&dir, &schema.url(), 2, &["--lease-ttl", "300ms"]);
+    let api = Api::new();
+    let first = api
+        .message(&servers[0].base, "shop", "c-1", "hi", "m1")
+        .await
+        .unwrap();
+    assert_eq!(first.status, 200, "{}", first.text);
+    stub.set_slow(1500);
+    let on_first = tokio::spawn({
+        let (api, base) = (api.clone(), servers[0].base.clone());
+        async move {
+            api.message(&base, "shop", "c-1", "Ada", "m2")
+                .await
+                .unwrap()
+        }
+    });
+    let in_webhook = eventually(Duration::from_secs(20), || {
+        stub.users().get("Ada").copied() == Some(1)
+    })
+    .await;
+    assert!(
+        in_webhook,
+        "the first instance's turn did not reach its webhook"
+    );
+    // The first instance's lease is gone, as if it had stalled past its expiry.
+    let output = std::process::Command::new("psql")
+        .arg(schema.url())
+        .args(["-qc", "DELETE FROM leases"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::support::text(&output.stderr)
+    );
+    let on_second = api
+        .message(&servers[1].base, "shop", "c-1", "Ada", "m2")
+        .await
+        .unwrap();
+    let on_first = on_first.await.unwrap();
+    assert_eq!(on_first.status, 200, "{}", on_first.text);
+    assert_eq!(on_second.status, 200, "{}", on_second.text);
+    assert_eq!(on_first.text, on_second.text, "one answer, byte for byte");
+    assert!(
+        on_first.replay != on_second.replay,
+        "the turn that conflicted answered with the stored one"
+    );
+    assert_eq!(
+        stub.users().get("Ada"),
+        Some(&2),
+        "both turns sent their request"
+    );
+    let shown = api
+        .get(&servers[1].conversation_url("shop", "c-1", ""))
+        .await;
+    assert_eq!(
+        shown.json["revision"], 2,
+        "one turn stored after the first: {}",
+        shown.text
+    );
+    let mut conflicts = 0;
+    for serve in &servers {
+        let metrics = api.get(&serve.url("/metrics")).await.text;
+        conflicts += metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("flowbot_commit_conflicts_total "))
+            .map_or(0, |count| count.parse::<u32>().unwrap());
+    }
+    assert_eq!(conflicts, 1, "one commit was fenced off");
 }
