@@ -30,6 +30,8 @@ use std::time::Duration;
 
 use flow_runtime::{Conversation, ConversationId};
 
+#[cfg(test)]
+mod contract;
 pub mod postgres;
 pub mod sqlite;
 

@@ -423,3 +423,18 @@ async fn a_commit_gives_its_lease_back_whether_it_stores_or_conflicts() {
         .await
         .unwrap());
 }
+
+/// A store on a schema of its own (kept while the check runs), or a skipped check.
+macro_rules! contract_store {
+    ($test:literal) => {
+        match Schema::new($test).await {
+            Some(schema) => {
+                let store = schema.store().await;
+                (schema, store)
+            }
+            None => return,
+        }
+    };
+}
+
+crate::store::contract::contract_tests!(contract_store!("a check of the store contract"));

@@ -492,3 +492,5 @@ fn a_database_of_a_newer_schema_is_refused_with_a_message_saying_so() {
     );
     assert!(message.contains("run a newer flowbot"), "{message}");
 }
+
+crate::store::contract::contract_tests!(super::new_store());
