@@ -5,6 +5,7 @@ mod chat;
 mod extract;
 mod files;
 mod graph;
+mod migrate;
 mod output;
 mod serve;
 mod test;
@@ -49,6 +50,8 @@ enum Command {
     Test(test::Args),
     /// Run the bots of a folder behind the HTTP API, storing conversations durably.
     Serve(Box<serve::Args>),
+    /// Apply the store's migrations without serving, and print which were applied.
+    Migrate(migrate::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Webhook(args) => block_on(webhook::run(args)),
         Command::Test(args) => test::run(args),
         Command::Serve(args) => serve::run(*args),
+        Command::Migrate(args) => migrate::run(args),
     };
     match result {
         Ok(code) => code,

@@ -66,6 +66,12 @@ pub struct Args {
     /// (default `info`).
     #[arg(long, value_name = "FORMAT", env = "FLOWBOT_LOG_FORMAT")]
     log_format: Option<LogFormat>,
+    /// With several instances on one PostgreSQL store: how long a conversation's lease lasts
+    /// unless its turn renews it (every third of it), e.g. `30s`. The conversations of an
+    /// instance that died wait this long before another takes them [default: 30s, at least
+    /// 300ms].
+    #[arg(long, value_name = "DURATION", env = "FLOWBOT_LEASE_TTL", value_parser = humantime::parse_duration)]
+    lease_ttl: Option<Duration>,
     /// A YAML file with any of the settings above, by their long names in snake_case.
     #[arg(long, value_name = "FILE", env = "FLOWBOT_CONFIG")]
     config: Option<PathBuf>,
@@ -101,6 +107,7 @@ struct ConfigFile {
     max_preset_bytes: Option<usize>,
     max_state_bytes: Option<usize>,
     log_format: Option<LogFormat>,
+    lease_ttl: Option<String>,
 }
 
 /// Runs the server until it is stopped.
@@ -140,6 +147,19 @@ fn settings(args: Args, api_tokens: Option<String>) -> Result<ServerConfig> {
             .with_context(|| format!("`retention: {text}` in the config file"))?,
         (None, None) => defaults.retention,
     };
+    let lease_ttl = match (args.lease_ttl, &file.lease_ttl) {
+        (Some(ttl), _) => ttl,
+        (None, Some(text)) => humantime::parse_duration(text)
+            .with_context(|| format!("`lease_ttl: {text}` in the config file"))?,
+        (None, None) => defaults.lease_ttl,
+    };
+    if lease_ttl < flow_server::MIN_LEASE_TTL {
+        bail!(
+            "--lease-ttl {}: a lease must last at least {} (it is renewed every third of it)",
+            humantime::format_duration(lease_ttl),
+            humantime::format_duration(flow_server::MIN_LEASE_TTL)
+        );
+    }
     let mut tokens: Vec<String> = api_tokens
         .iter()
         .flat_map(|tokens| tokens.split(','))
@@ -196,6 +216,7 @@ fn settings(args: Args, api_tokens: Option<String>) -> Result<ServerConfig> {
         retention,
         log_json: args.log_format.or(file.log_format) == Some(LogFormat::Json),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        lease_ttl,
     })
 }
 
@@ -284,6 +305,43 @@ mod tests {
         let error = format!("{:#}", settings(args, None).err().unwrap());
         assert!(
             error.contains("reading the tokens file /nonexistent/tokens"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_lease_time_comes_from_the_flag_or_the_file_and_is_at_least_300_ms() {
+        assert_eq!(
+            settings(Args::default(), None).unwrap().lease_ttl,
+            Duration::from_secs(30)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flowbot.yaml");
+        std::fs::write(&path, "lease_ttl: 10s\n").unwrap();
+        let from_file = Args {
+            config: Some(path.clone()),
+            ..Args::default()
+        };
+        assert_eq!(
+            settings(from_file, None).unwrap().lease_ttl,
+            Duration::from_secs(10)
+        );
+        let flag = Args {
+            config: Some(path),
+            lease_ttl: Some(Duration::from_millis(500)),
+            ..Args::default()
+        };
+        assert_eq!(
+            settings(flag, None).unwrap().lease_ttl,
+            Duration::from_millis(500)
+        );
+        let short = Args {
+            lease_ttl: Some(Duration::from_millis(100)),
+            ..Args::default()
+        };
+        let error = format!("{:#}", settings(short, None).err().unwrap());
+        assert!(
+            error.contains("--lease-ttl 100ms: a lease must last at least 300ms"),
             "{error}"
         );
     }

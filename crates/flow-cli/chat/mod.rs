@@ -364,6 +364,10 @@ impl<R: SimRunner> Session<R> {
         };
         let text = pick_option(&state.options, line).unwrap_or(line).to_owned();
         self.screen.user(line, &text);
+        // Saved at the next revision after each turn, as the server's store does: a webhook
+        // step's `Idempotency-Key` shows the value the server would send.
+        let revision = state.conversation.revision();
+        state.conversation.set_revision(revision + 1);
         let turn = self
             .executor
             .deliver(&mut state.conversation, &text)
@@ -400,6 +404,8 @@ impl<R: SimRunner> Session<R> {
                 let Some(state) = &mut self.state else {
                     return Ok(());
                 };
+                let revision = state.conversation.revision();
+                state.conversation.set_revision(revision + 1);
                 let turn = self.executor.fire_timer(&mut state.conversation).await?;
                 self.after_turn(turn, None, true);
             }

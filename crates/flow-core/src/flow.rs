@@ -820,11 +820,17 @@ pub struct Webhook {
     pub timeout: Option<Duration>,
     /// This step's accepted statuses, if it sets them.
     pub accept_status: Option<AcceptStatus>,
+    /// Whether the request carries an `Idempotency-Key` header, the same for every delivery of
+    /// the message that runs the step, so that its target can drop a repeated request.
+    pub idempotency_key: bool,
     /// Where to go next (always, unless `on_failure` is set and the step failed).
     pub next: BlockId,
     /// Where to go when the step failed.
     pub on_failure: Option<BlockId>,
 }
+
+/// The header a webhook step with `idempotency_key: true` sends.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
 impl Webhook {
     /// The variable that receives this step's failures.

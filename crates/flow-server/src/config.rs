@@ -32,6 +32,9 @@ pub struct ServerConfig {
     pub log_json: bool,
     /// The version shown in `User-Agent` of webhook requests.
     pub version: String,
+    /// How long a conversation's lease lasts unless renewed (default 30 s): how long the
+    /// conversations of an instance that died wait before another instance takes them.
+    pub lease_ttl: Duration,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +52,7 @@ impl Default for ServerConfig {
             retention: Duration::from_secs(7 * 24 * 3600),
             log_json: false,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            lease_ttl: crate::engine::DEFAULT_LEASE_TTL,
         }
     }
 }

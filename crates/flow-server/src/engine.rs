@@ -5,8 +5,18 @@
 //! client that goes away never stops a turn half-way: what it sent is stored, and its message
 //! id answers the redelivery. The task holds the conversation's turn lock from the load to the
 //! commit, and wakes whoever follows the conversation's outputs once it is stored.
+//!
+//! Several instances may share one store (PostgreSQL). A turn then also holds the
+//! conversation's lease in the store from before the replay check to after the commit, renewed
+//! every third of its time-to-live while the turn runs; a turn that finds it held by another
+//! instance waits for it. A commit that conflicts (this instance's lease expired mid-turn and
+//! another one ran a turn meanwhile) is not stored: the turn is run again from the start, from
+//! the replay check, so a redelivered message gets the stored answer of the instance that
+//! committed it.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,8 +33,8 @@ use crate::config::RequestLimits;
 use crate::error::ApiError;
 use crate::metrics;
 use crate::store::{
-    ConversationKey, MessageRecord, Store, StoredConversation, StoredOutput, StoredTimer,
-    TurnCommit, TurnRead,
+    ConversationKey, MessageRecord, Store, StoreError, StoredConversation, StoredOutput,
+    StoredTimer, TurnCommit,
 };
 use crate::wire;
 
@@ -61,7 +71,29 @@ pub struct Engine<S> {
     pub deliveries_changed: Notify,
     limits: RequestLimits,
     outbound: bool,
+    /// This process's id among the instances sharing the store: the owner of its leases.
+    instance: String,
+    /// Leases taken so far, to make each turn's owner id unique.
+    leases_taken: AtomicU64,
+    lease_ttl: Duration,
 }
+
+/// How long a conversation's lease lasts unless renewed, by default.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
+
+/// The shortest lease time-to-live accepted: it is renewed every third of it.
+pub const MIN_LEASE_TTL: Duration = Duration::from_millis(300);
+
+/// How often a long poll looks at a store shared with other instances, whose commits do not
+/// wake it.
+const SHARED_POLL: Duration = Duration::from_millis(200);
+
+/// How many lease times a turn waits for another instance's turn of its conversation before it
+/// is refused with `not_ready`.
+pub const LEASE_WAITS: u32 = 4;
+
+/// How many times a turn whose commit conflicted is run again before it is refused.
+const CONFLICT_RETRIES: u32 = 3;
 
 impl<S> std::fmt::Debug for Engine<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,6 +114,7 @@ fn lock_id(key: &ConversationKey) -> ConversationId {
 }
 
 /// What starts a turn.
+#[derive(Clone)]
 enum Entry {
     /// A user's message, perhaps with presets for a start.
     Message {
@@ -119,7 +152,17 @@ impl<S: Store> Engine<S> {
             deliveries_changed: Notify::new(),
             limits,
             outbound,
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            leases_taken: AtomicU64::new(0),
+            lease_ttl: DEFAULT_LEASE_TTL,
         }
+    }
+
+    /// The same engine with conversations' leases lasting `ttl` unless renewed (at least
+    /// [`MIN_LEASE_TTL`]).
+    pub fn with_lease_ttl(mut self, ttl: Duration) -> Engine<S> {
+        self.lease_ttl = ttl.max(MIN_LEASE_TTL);
+        self
     }
 
     fn running_of(bots: Bots, runner: &HttpRunner, secrets: &Arc<Secrets>) -> Running {
@@ -218,14 +261,139 @@ impl<S: Store> Engine<S> {
         let lock_id = lock_id(&key);
         let _turn = self.locks.lock(&lock_id).await;
         let started = std::time::Instant::now();
-        let asked_message = match &entry {
+        let mut conflicts = 0;
+        loop {
+            let owner = self.lease(&key).await?;
+            let outcome = self
+                .holding_lease(
+                    &key,
+                    &owner,
+                    self.turn_once(&key, entry.clone(), &owner, started),
+                )
+                .await;
+            // A commit, stored or conflicting, gave the lease back in its transaction.
+            let released = matches!(
+                outcome,
+                Ok(Attempt::Conflict | Attempt::Done { released: true, .. })
+            );
+            if !released {
+                if let Err(error) = self.store.release_lease(&key, &owner).await {
+                    tracing::warn!(session_id = %key.id, %error, "releasing a lease failed; it expires");
+                }
+            }
+            match outcome? {
+                Attempt::Done { answer, .. } => return Ok(answer),
+                Attempt::Conflict if conflicts < CONFLICT_RETRIES => {
+                    metrics::commit_conflicted();
+                    conflicts += 1;
+                    tracing::warn!(
+                        session_id = %key.id,
+                        attempt = conflicts,
+                        "another instance committed this conversation during the turn (its \
+                         lease expired); running the turn again from the new state"
+                    );
+                }
+                Attempt::Conflict => {
+                    metrics::commit_conflicted();
+                    return Err(ApiError::NotReady(format!(
+                        "conversation `{}` of bot `{}` kept changing on another instance during \
+                         the turn; send the message again",
+                        key.id, key.bot
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Takes the conversation's lease in the store, waiting while another instance holds it;
+    /// the owner id of this turn.
+    async fn lease(&self, key: &ConversationKey) -> Result<String, ApiError> {
+        let owner = format!(
+            "{}/{}",
+            self.instance,
+            self.leases_taken.fetch_add(1, Ordering::Relaxed)
+        );
+        // A holder that died leaves its lease to expire within its time-to-live; one alive
+        // renews it while its turn runs, which its webhook time-outs bound.
+        let give_up = tokio::time::Instant::now() + self.lease_ttl * LEASE_WAITS;
+        let mut pause = Duration::from_millis(2);
+        let mut waited = false;
+        while !self
+            .store
+            .acquire_lease(key, &owner, self.lease_ttl)
+            .await?
+        {
+            if tokio::time::Instant::now() >= give_up {
+                return Err(ApiError::NotReady(format!(
+                    "conversation `{}` of bot `{}` is busy with a turn on another instance; \
+                     send the message again",
+                    key.id, key.bot
+                )));
+            }
+            if !waited {
+                metrics::lease_waited();
+                waited = true;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+        Ok(owner)
+    }
+
+    /// Runs `work` while renewing `owner`'s lease every third of its time-to-live.
+    async fn holding_lease<T>(
+        &self,
+        key: &ConversationKey,
+        owner: &str,
+        work: impl Future<Output = T>,
+    ) -> T {
+        let renew = async {
+            loop {
+                tokio::time::sleep(self.lease_ttl / 3).await;
+                match self.store.renew_lease(key, owner, self.lease_ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        // The commit's revision check fences this turn from now on.
+                        tracing::warn!(session_id = %key.id, "the conversation's lease was lost mid-turn");
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(session_id = %key.id, %error, "renewing a lease failed")
+                    }
+                }
+            }
+        };
+        tokio::pin!(work);
+        tokio::select! {
+            biased;
+            result = &mut work => return result,
+            () = renew => {}
+        }
+        work.await
+    }
+
+    /// One attempt at a turn, under the lease `owner`.
+    async fn turn_once(
+        &self,
+        key: &ConversationKey,
+        entry: Entry,
+        owner: &str,
+        started: std::time::Instant,
+    ) -> Result<Attempt, ApiError> {
+        let key = key.clone();
+        let message_id = match &entry {
             Entry::Message { message_id, .. } => message_id.as_deref(),
             _ => None,
         };
-        let stored = match self.store.load_for_turn(&key, asked_message).await? {
-            TurnRead::Answered(record) => return self.replay(&key, &record).await,
-            TurnRead::Stored(stored) => stored,
-        };
+        // The replay check and the load together: one query on a database.
+        let (record, stored) = self.store.turn_start(&key, message_id).await?;
+        if let Some(record) = record {
+            let answer = self.replay(&key, &record).await?;
+            return Ok(Attempt::Done {
+                answer,
+                released: false,
+            });
+        }
         let running = self.running();
         let is_timer = matches!(entry, Entry::Timer(_));
         let message_id = match &entry {
@@ -233,14 +401,22 @@ impl<S: Store> Engine<S> {
             _ => None,
         };
         let Some(ran) = self.run(&running, &key, stored, entry).await? else {
-            return Ok(Answer {
-                body: String::new(),
-                replay: false,
+            return Ok(Attempt::Done {
+                answer: Answer {
+                    body: String::new(),
+                    replay: false,
+                },
+                released: false,
             });
         };
-        let answer = self.commit(&key, ran, message_id, is_timer).await?;
+        let Some(answer) = self.commit(&key, ran, message_id, is_timer, owner).await? else {
+            return Ok(Attempt::Conflict);
+        };
         metrics::turn_done(&key.bot, started.elapsed());
-        Ok(answer)
+        Ok(Attempt::Done {
+            answer,
+            released: true,
+        })
     }
 
     /// Runs the executor for `entry`; `None` for a stale timer.
@@ -353,14 +529,16 @@ impl<S: Store> Engine<S> {
         Ok(variables.into_iter().collect())
     }
 
-    /// Numbers the outputs, fits the state under its limit, commits, and wakes the followers.
+    /// Numbers the outputs, fits the state under its limit, commits, and wakes the followers;
+    /// `None` when the commit conflicted and stored nothing.
     async fn commit(
         &self,
         key: &ConversationKey,
         ran: Ran,
         message_id: Option<String>,
         is_timer: bool,
-    ) -> Result<Answer, ApiError> {
+        owner: &str,
+    ) -> Result<Option<Answer>, ApiError> {
         let Ran {
             mut conversation,
             turn,
@@ -412,9 +590,14 @@ impl<S: Store> Engine<S> {
             timer,
             outbound,
             now,
+            lease_owner: Some(owner.to_owned()),
         };
         let commit_started = std::time::Instant::now();
-        self.store.commit(commit).await?;
+        match self.store.commit(commit).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict { .. }) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        }
         metrics::commit_done(commit_started.elapsed());
         metrics::turn_status(&key.bot, status);
         for webhook in turn.trace.webhooks() {
@@ -427,10 +610,10 @@ impl<S: Store> Engine<S> {
             self.deliveries_changed.notify_one();
         }
         self.wake_followers(key);
-        Ok(Answer {
+        Ok(Some(Answer {
             body,
             replay: false,
-        })
+        }))
     }
 
     /// The conversation's state as stored. Over the limit, `last webhook success` is dropped
@@ -518,7 +701,13 @@ impl<S: Store> Engine<S> {
                 let status = stored.conversation.status().as_str();
                 return Ok(Some(wire::outputs_page(status, &jsons)));
             }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            // A commit of this instance wakes the poll; one of another instance sharing the
+            // store does not, so the store is looked at again every little while.
+            let until = match self.store.shared() {
+                true => deadline.min(tokio::time::Instant::now() + SHARED_POLL),
+                false => deadline,
+            };
+            if tokio::time::timeout_at(until, notified).await.is_err() && until >= deadline {
                 let status = stored.conversation.status().as_str();
                 return Ok(Some(wire::outputs_page(status, &[])));
             }
@@ -539,7 +728,12 @@ impl<S: Store> Engine<S> {
     pub async fn delete(&self, key: &ConversationKey) -> Result<bool, ApiError> {
         let lock_id = lock_id(key);
         let _turn = self.locks.lock(&lock_id).await;
-        let deleted = self.store.delete(key).await?;
+        let owner = self.lease(key).await?;
+        let deleted = self.store.delete(key).await;
+        if let Err(error) = self.store.release_lease(key, &owner).await {
+            tracing::warn!(session_id = %key.id, %error, "releasing a lease failed; it expires");
+        }
+        let deleted = deleted?;
         self.wake_followers(key);
         Ok(deleted)
     }
@@ -568,6 +762,19 @@ impl<S: Store> Engine<S> {
             notify.notify_waiters();
         }
     }
+}
+
+/// What one attempt at a turn came to.
+enum Attempt {
+    /// Answered: by a commit (which gave the lease back), a replay, or nothing (a stale timer).
+    Done {
+        /// The answer.
+        answer: Answer,
+        /// Whether the lease was given back already (by the commit).
+        released: bool,
+    },
+    /// The commit conflicted and stored nothing (it gave the lease back).
+    Conflict,
 }
 
 /// What a turn ran, before it is numbered and committed.

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use config::{RequestLimits, ServerConfig};
-pub use engine::{Answer, Engine, Running};
+pub use engine::{Answer, Engine, Running, DEFAULT_LEASE_TTL, MIN_LEASE_TTL};
 pub use error::ApiError;
 pub use routes::ApiDoc;
 pub use server::{serve, ServeError};

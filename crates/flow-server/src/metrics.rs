@@ -54,6 +54,25 @@ fn describe() {
         "flowbot_outbound_failures_total",
         "Outbound deliveries that failed (each is tried again)."
     );
+    metrics::describe_counter!(
+        "flowbot_lease_waits_total",
+        "Turns that found their conversation's lease held by another instance and waited."
+    );
+    metrics::describe_counter!(
+        "flowbot_commit_conflicts_total",
+        "Commits refused because another instance stored the conversation meanwhile (the turn \
+         is run again)."
+    );
+}
+
+/// Counts a turn that waited for another instance's lease.
+pub fn lease_waited() {
+    metrics::counter!("flowbot_lease_waits_total").increment(1);
+}
+
+/// Counts a commit that conflicted.
+pub fn commit_conflicted() {
+    metrics::counter!("flowbot_commit_conflicts_total").increment(1);
 }
 
 /// Counts a turn in flight while it lives.

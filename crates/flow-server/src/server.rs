@@ -12,7 +12,9 @@ use crate::background;
 use crate::bots::{self, LoadError};
 use crate::config::ServerConfig;
 use crate::engine::Engine;
-use crate::store::{sqlite, StoreError};
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError, StoreUrl};
 use crate::{app, AppState};
 
 /// The server could not start, or failed while running.
@@ -62,7 +64,27 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     for warning in &bots.warnings {
         tracing::warn!("{warning}");
     }
-    let store = sqlite::open_url(&config.store)?;
+    match StoreUrl::parse(&config.store)? {
+        StoreUrl::Sqlite(path) => serve_on(config, bots, SqliteStore::open(&path)?).await,
+        StoreUrl::Postgres(url) => {
+            let store = PostgresStore::connect(&url, claim_time(config.lease_ttl)).await?;
+            serve_on(config, bots, store).await
+        }
+    }
+}
+
+/// How long a timer or an outbound delivery claimed by one instance is left to it: twice the
+/// lease's time-to-live, and at least the outbound POST's time-out with a margin.
+pub fn claim_time(lease_ttl: Duration) -> Duration {
+    (lease_ttl * 2).max(Duration::from_secs(20))
+}
+
+/// Runs the server on `store` until SIGTERM or SIGINT.
+async fn serve_on<S: Store>(
+    config: ServerConfig,
+    bots: bots::Bots,
+    store: S,
+) -> Result<(), ServeError> {
     let secrets = Arc::new(Secrets::load(config.secrets_file.as_deref())?);
     let allow = config
         .allow_webhook
@@ -79,14 +101,17 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     };
     let grace = client_config.max_timeout + GRACE_MARGIN;
     let client = Client::new(client_config.clone())?.with_secrets(Arc::clone(&secrets));
-    let engine = Arc::new(Engine::new(
-        bots,
-        HttpRunner::new(client),
-        Arc::clone(&secrets),
-        store,
-        config.limits,
-        config.outbound_url.is_some(),
-    ));
+    let engine = Arc::new(
+        Engine::new(
+            bots,
+            HttpRunner::new(client),
+            Arc::clone(&secrets),
+            store,
+            config.limits,
+            config.outbound_url.is_some(),
+        )
+        .with_lease_ttl(config.lease_ttl),
+    );
     let (stop_sender, stop) = watch::channel(false);
     let state = Arc::new(AppState::new(
         Arc::clone(&engine),

@@ -13,13 +13,26 @@
 //!   ([`StoredConversation::next_seq`]) and never reuses one.
 //! - Reads see every commit that returned before they started.
 //!
-//! The store does not order turns: the caller holds the conversation's turn lock from the load
-//! to the commit.
+//! - A conversation's lease ([`Store::acquire_lease`]) is held by at most one owner at a time
+//!   until it is released or expires; the caller takes it before the replay check and releases
+//!   it after the commit, so that turns of one conversation run one at a time across every
+//!   process sharing the store. An owner whose lease expired mid-turn is fenced by the revision
+//!   check: its commit is a conflict.
+//! - [`Store::due_timers`] and [`Store::due_deliveries`] may claim what they return for a while
+//!   (a store shared by several processes does, so that each timer and delivery is handled by
+//!   one of them at a time).
+//!
+//! Within one process the caller also holds the conversation's turn lock (`TurnLocks`) from the
+//! load to the commit; the lease orders the processes.
 
 use std::future::Future;
+use std::time::Duration;
 
 use flow_runtime::{Conversation, ConversationId};
 
+#[cfg(test)]
+mod contract;
+pub mod postgres;
 pub mod sqlite;
 
 /// A conversation's key: the bot it was started with (the one in the URL) and the client's id.
@@ -131,15 +144,9 @@ pub struct TurnCommit {
     pub outbound: Option<String>,
     /// When the turn ended, in milliseconds since the Unix epoch.
     pub now: i64,
-}
-
-/// What a turn finds before it runs: its message answered already, or the conversation.
-#[derive(Debug, Clone)]
-pub enum TurnRead {
-    /// The message was answered: its record, to answer it again.
-    Answered(MessageRecord),
-    /// The message is new (or has no id): the conversation, if stored.
-    Stored(Option<StoredConversation>),
+    /// The owner of the conversation's lease that this turn holds: the commit gives it back in
+    /// the same transaction, whether it stores the turn or conflicts.
+    pub lease_owner: Option<String>,
 }
 
 /// What pruning took out.
@@ -163,7 +170,10 @@ pub enum StoreError {
         id: String,
     },
     /// The store's URL names no store this server has.
-    #[error("unknown store `{0}` (use sqlite:PATH, e.g. sqlite:flowbot.db)")]
+    #[error(
+        "unknown store `{0}` (use sqlite:PATH, e.g. sqlite:flowbot.db, or a PostgreSQL URL, e.g. \
+         postgres://flowbot@127.0.0.1/flowbot)"
+    )]
     UnknownScheme(String),
     /// The database refused or failed.
     #[error("the store failed: {0}")]
@@ -182,8 +192,9 @@ impl From<rusqlite::Error> for StoreError {
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The storage the server runs on. Implemented by SQLite (embedded, the default); every backend
-/// keeps the promises of this module's documentation.
+/// The storage the server runs on. Implemented by SQLite (embedded, the default) and PostgreSQL
+/// (several instances on one database); every backend keeps the promises of this module's
+/// documentation.
 pub trait Store: Send + Sync + 'static {
     /// The conversation, if stored.
     fn load(
@@ -198,20 +209,24 @@ pub trait Store: Send + Sync + 'static {
         message_id: &str,
     ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
 
-    /// What a turn for `message_id` reads first: the message's record if it was answered,
-    /// otherwise the conversation. A backend may read both at once; this default asks twice.
-    fn load_for_turn(
+    /// What a turn starts from: the record of its message `message_id` (when it has one and it
+    /// was answered) and the conversation, read together (one query, or one trip to a reader,
+    /// where the backend can).
+    fn turn_start(
         &self,
         key: &ConversationKey,
         message_id: Option<&str>,
-    ) -> impl Future<Output = StoreResult<TurnRead>> + Send {
+    ) -> impl Future<Output = StoreResult<(Option<MessageRecord>, Option<StoredConversation>)>> + Send
+    {
         async move {
-            if let Some(message_id) = message_id {
-                if let Some(record) = self.message(key, message_id).await? {
-                    return Ok(TurnRead::Answered(record));
+            let record = async {
+                match message_id {
+                    Some(message_id) => self.message(key, message_id).await,
+                    None => Ok(None),
                 }
-            }
-            Ok(TurnRead::Stored(self.load(key).await?))
+            };
+            let (record, stored) = tokio::join!(record, self.load(key));
+            Ok((record?, stored?))
         }
     }
 
@@ -270,4 +285,74 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the store answers.
     fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Whether other processes may commit to this store too (their commits wake nothing here,
+    /// so long polls look again from time to time). False unless a backend says so.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Takes the conversation's lease for `owner` until `ttl` from now: true when it was free
+    /// or expired (or already `owner`'s), false when someone else holds it.
+    fn acquire_lease(
+        &self,
+        key: &ConversationKey,
+        owner: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Extends `owner`'s lease to `ttl` from now: false when it is no longer `owner`'s (it
+    /// expired and someone else took it).
+    fn renew_lease(
+        &self,
+        key: &ConversationKey,
+        owner: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Gives up `owner`'s lease; nothing when it is no longer `owner`'s.
+    fn release_lease(
+        &self,
+        key: &ConversationKey,
+        owner: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// Applies the migrations the store of `url` lacks, without serving: the versions applied now,
+/// in order (none when it was up to date). `flowbot serve` applies them at start too.
+pub async fn migrate(url: &str) -> StoreResult<Vec<usize>> {
+    match StoreUrl::parse(url)? {
+        StoreUrl::Sqlite(path) => tokio::task::spawn_blocking(move || sqlite::migrate_file(&path))
+            .await
+            .map_err(|error| StoreError::Backend(format!("migrating stopped: {error}")))?,
+        StoreUrl::Postgres(url) => postgres::PostgresStore::migrate_url(&url).await,
+    }
+}
+
+/// Which store a `--store` URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// A SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database, by its URL.
+    Postgres(String),
+}
+
+impl StoreUrl {
+    /// Reads `sqlite:PATH` (`sqlite://PATH` and a bare path ending in `.db` also work),
+    /// `postgres://...` or `postgresql://...`.
+    pub fn parse(url: &str) -> StoreResult<StoreUrl> {
+        if postgres::is_postgres_url(url) {
+            return Ok(StoreUrl::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .or_else(|| (!url.contains(':') && url.ends_with(".db")).then_some(url))
+            .ok_or_else(|| StoreError::UnknownScheme(url.to_owned()))?;
+        if path.is_empty() {
+            return Err(StoreError::UnknownScheme(url.to_owned()));
+        }
+        Ok(StoreUrl::Sqlite(path.into()))
+    }
 }

@@ -180,6 +180,11 @@ impl Job {
         };
         let mut actual: Vec<Line> = Line::of_turn(&turn).collect();
         for step in &case.conversation {
+            // Each turn is saved as a store saves it, at the next revision: what a webhook
+            // step's `Idempotency-Key` is made from, so that each message gets its own.
+            if matches!(step, Step::User(_) | Step::Fire) {
+                conversation.set_revision(conversation.revision() + 1);
+            }
             // A `RunError` here means the bot's file left the project mid-case, which cannot
             // happen in a test: the project is fixed for the whole run.
             let turn = match step {

@@ -1,6 +1,7 @@
 //! `flowbot serve` as an operator runs it: the real binary on a temporary SQLite file, over
 //! real HTTP, with webhooks answered by a stub on 127.0.0.1, killed and restarted.
 
+mod postgres;
 mod support;
 
 use std::collections::HashMap;
@@ -729,4 +730,32 @@ fn a_bad_allow_webhook_entry_stops_the_start() {
         Err(log) => log,
     };
     assert!(error.contains("--allow-webhook 10.0.0.0/99"), "{error}");
+}
+
+#[test]
+fn flowbot_migrate_brings_a_sqlite_file_up_to_date_and_says_so() {
+    let dir = scratch("migrate-sqlite");
+    let store = format!("sqlite:{}", dir.join("flowbot.db").display());
+    let run = || {
+        crate::support::flowbot()
+            .args(["migrate", "--store", &store])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        crate::support::text(&first.stderr)
+    );
+    assert_eq!(crate::support::text(&first.stdout), "applied migration 1\n");
+    let again = run();
+    assert_eq!(
+        crate::support::text(&again.stdout),
+        "the store is up to date: no migration to apply\n"
+    );
+    // The server starts on the migrated file.
+    std::fs::write(dir.join("flows/timers.yaml"), TIMERS_FLOW).unwrap();
+    let serve = Serve::start(&dir, &[], &[]);
+    drop(serve);
 }

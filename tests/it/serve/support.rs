@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -33,13 +33,30 @@ impl Serve {
 
     /// As [`Serve::start`], or what it printed when it stopped before listening.
     pub fn try_start(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Serve, String> {
+        let store = format!("sqlite:{}", dir.join("flowbot.db").display());
+        Serve::try_start_on(dir, &store, extra, env)
+    }
+
+    /// As [`Serve::start`], on the store of `store` (a URL) instead of `dir/flowbot.db`.
+    pub fn start_on(dir: &Path, store: &str, extra: &[&str]) -> Serve {
+        Serve::try_start_on(dir, store, extra, &[])
+            .unwrap_or_else(|log| panic!("flowbot serve did not start:\n{log}"))
+    }
+
+    /// As [`Serve::start_on`], or what it printed when it stopped before listening.
+    pub fn try_start_on(
+        dir: &Path,
+        store: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Serve, String> {
         let mut command = Command::new(env!("CARGO_BIN_EXE_flowbot"));
         command
             .arg("serve")
             .arg("--flows")
             .arg(dir.join("flows"))
             .arg("--store")
-            .arg(format!("sqlite:{}", dir.join("flowbot.db").display()))
+            .arg(store)
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
             .current_dir(dir)
@@ -265,7 +282,7 @@ pub fn products() -> Value {
 
 /// A shop API and an outbound receiver on 127.0.0.1, on a thread of its own:
 /// - `GET /products?user=NAME`: the products, counting each `user`;
-/// - `GET /slow-products`: the products after `slow` ms;
+/// - `GET /slow-products?user=NAME`: the products after `slow` ms, counting each `user` too;
 /// - `POST /outbound`: fails (500) the first `outbound_failures` times, then keeps the bodies.
 pub struct Stub {
     pub base: String,
@@ -276,6 +293,7 @@ pub struct Stub {
 #[derive(Default)]
 struct StubState {
     users: Mutex<HashMap<String, u32>>,
+    keys: Mutex<HashMap<String, Vec<String>>>,
     outbound_failures: Mutex<u32>,
     outbound_attempts: Mutex<u32>,
     delivered: Mutex<Vec<Value>>,
@@ -306,6 +324,11 @@ impl Stub {
     /// How many product requests each `user` made.
     pub fn users(&self) -> HashMap<String, u32> {
         self.state.users.lock().unwrap().clone()
+    }
+
+    /// The `Idempotency-Key` of each product request, by `user`, in order.
+    pub fn idempotency_keys(&self) -> HashMap<String, Vec<String>> {
+        self.state.keys.lock().unwrap().clone()
     }
 
     /// The outbound receiver fails its next `count` deliveries.
@@ -340,9 +363,10 @@ impl Drop for Stub {
 async fn stub_products(
     State(state): State<Arc<StubState>>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Json<Value> {
     let user = query.get("user").cloned().unwrap_or_default();
-    *state.users.lock().unwrap().entry(user).or_default() += 1;
+    count_user(&state, &user, &headers);
     Json(products())
 }
 
@@ -355,7 +379,34 @@ async fn stub_redirect_private() -> Response {
         .into_response()
 }
 
-async fn stub_slow_products(State(state): State<Arc<StubState>>) -> Json<Value> {
+/// Counts a request of `user`, and keeps its `Idempotency-Key` if it has one.
+fn count_user(state: &StubState, user: &str, headers: &HeaderMap) {
+    *state
+        .users
+        .lock()
+        .unwrap()
+        .entry(user.to_owned())
+        .or_default() += 1;
+    if let Some(key) = headers.get("idempotency-key") {
+        let key = key.to_str().unwrap_or_default().to_owned();
+        state
+            .keys
+            .lock()
+            .unwrap()
+            .entry(user.to_owned())
+            .or_default()
+            .push(key);
+    }
+}
+
+async fn stub_slow_products(
+    State(state): State<Arc<StubState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Json<Value> {
+    if let Some(user) = query.get("user") {
+        count_user(&state, user, &headers);
+    }
     let ms = *state.slow_ms.lock().unwrap();
     tokio::time::sleep(Duration::from_millis(ms)).await;
     Json(products())

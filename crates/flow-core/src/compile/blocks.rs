@@ -580,6 +580,7 @@ const WEBHOOK_KEYS: &[&str] = &[
     "failure",
     "timeout",
     "accept_status",
+    "idempotency_key",
 ];
 
 fn read_webhook(
@@ -617,6 +618,7 @@ fn read_webhook(
     let accept_status = keys
         .get("accept_status")
         .and_then(|node| read_accept_status(reporter, node));
+    let idempotency_key = read_idempotency_key(reporter, &keys, headers.as_ref());
     Some(BlockKind::Webhook(Webhook {
         method: method?,
         url: url?,
@@ -627,9 +629,44 @@ fn read_webhook(
         failure,
         timeout,
         accept_status,
+        idempotency_key,
         next,
         on_failure,
     }))
+}
+
+/// `idempotency_key`: a boolean, and not beside a header of the same name, which would send
+/// two.
+fn read_idempotency_key(
+    reporter: &mut Reporter,
+    keys: &Fields,
+    headers: Option<&Vec<(String, crate::template::Template)>>,
+) -> bool {
+    use crate::flow::IDEMPOTENCY_KEY_HEADER;
+    let Some(node) = keys.get("idempotency_key") else {
+        return false;
+    };
+    let Some(wanted) = reader::boolean(reporter, node, "`idempotency_key`") else {
+        return false;
+    };
+    let own = headers
+        .into_iter()
+        .flatten()
+        .any(|(name, _)| name.eq_ignore_ascii_case(IDEMPOTENCY_KEY_HEADER));
+    if wanted && own {
+        reporter.report_with_help(
+            Problem::BadRequest(format!(
+                "`idempotency_key: true` adds an `{IDEMPOTENCY_KEY_HEADER}` header, and `headers` \
+                 sets one too"
+            )),
+            node.span,
+            Some(format!(
+                "remove `{IDEMPOTENCY_KEY_HEADER}` from `headers`, or remove `idempotency_key`"
+            )),
+        );
+        return false;
+    }
+    wanted
 }
 
 fn read_method(reporter: &mut Reporter, keys: &Fields) -> Option<Method> {

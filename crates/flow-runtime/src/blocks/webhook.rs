@@ -7,12 +7,13 @@
 
 use std::time::Instant;
 
-use flow_core::flow::{BlockId, Flow, Webhook, LAST_WEBHOOK_SUCCESS};
+use flow_core::flow::{BlockId, Flow, Webhook, IDEMPOTENCY_KEY_HEADER, LAST_WEBHOOK_SUCCESS};
 use flow_http::{WebhookError, WebhookRequest};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use tracing::{field, Instrument};
 
-use crate::conversation::{declared_type, Status};
+use crate::conversation::{declared_type, Conversation, Status};
 use crate::error::RuntimeError;
 use crate::executor::Run;
 use crate::runner::{RunOutcome, WebhookCall, WebhookRunner};
@@ -60,6 +61,17 @@ async fn step<R: WebhookRunner>(
             &lookup,
             run.secrets,
         )
+    };
+    let built = match (built, webhook.idempotency_key) {
+        (Ok(mut request), true) => {
+            let index = run.turn.trace.webhooks().count();
+            let key = idempotency_key(run.conversation, flow.id(), id, index);
+            request
+                .headers
+                .push((IDEMPOTENCY_KEY_HEADER.to_owned(), key));
+            Ok(request)
+        }
+        (built, _) => built,
     };
     let started = Instant::now();
     let (outcome, request) = match built {
@@ -150,6 +162,38 @@ async fn step<R: WebhookRunner>(
     };
     run.turn.trace(TraceEvent::Webhook(Box::new(trace)));
     Step::Goto(next)
+}
+
+/// The `Idempotency-Key` of the `index`-th webhook call of this turn, at block `block` of bot
+/// `bot`: SHA-256 in hex of the conversation (the bot it started with and its id), its revision
+/// when the turn started (a store sets it when it saves the turn), the block and the index.
+/// Every delivery of one message runs the turn from the same stored state, so it gives the same
+/// key; the next message, or a loop back to the same step, gives another.
+pub(crate) fn idempotency_key(
+    conversation: &Conversation,
+    bot: &str,
+    block: &BlockId,
+    index: usize,
+) -> String {
+    let started_with = conversation
+        .stack()
+        .first()
+        .map_or(conversation.bot(), |frame| frame.bot.as_str());
+    let id = conversation.id().as_str();
+    let block = block.as_str();
+    // Each text with its length first, so that no two different inputs read the same.
+    let material = format!(
+        "flowbot idempotency key 1\n{}:{started_with}\n{}:{id}\n{}\n{}:{bot}\n{}:{block}\n{index}",
+        started_with.len(),
+        id.len(),
+        conversation.revision(),
+        bot.len(),
+        block.len(),
+    );
+    Sha256::digest(material.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// Classifies a response and extracts the step's saves from it; a failure that came with a

@@ -2,6 +2,7 @@
 
 mod abandoned;
 mod behaviours;
+mod idempotency;
 mod load;
 mod logs;
 mod sequential;

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     ConversationKey, DueTimer, MessageRecord, OutboundDelivery, Pruned, Store, StoreError,
-    StoreResult, StoredConversation, StoredOutput, StoredTimer, TurnCommit, TurnRead,
+    StoreResult, StoredConversation, StoredOutput, StoredTimer, TurnCommit,
 };
 
 /// The schema, one migration per version; a database records the last one applied in its
@@ -249,7 +249,18 @@ fn read_loop(reader: &Connection, queue: &Mutex<std::sync::mpsc::Receiver<Read>>
 }
 
 /// Applies the migrations the database lacks, each in its own transaction.
-fn migrate(connection: &mut Connection) -> StoreResult<()> {
+/// Brings the file at `path` (created if needed) up to this server's schema, alone: the
+/// versions applied now, in order.
+pub fn migrate_file(path: &Path) -> StoreResult<Vec<usize>> {
+    let mut connection = Connection::open(path)
+        .map_err(|error| StoreError::Backend(format!("{}: {error}", path.display())))?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrate(&mut connection)
+}
+
+fn migrate(connection: &mut Connection) -> StoreResult<Vec<usize>> {
     let applied: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if applied > MIGRATIONS.len() {
         return Err(StoreError::Backend(format!(
@@ -258,14 +269,16 @@ fn migrate(connection: &mut Connection) -> StoreResult<()> {
             MIGRATIONS.len()
         )));
     }
+    let mut versions = Vec::new();
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
         let transaction = connection.transaction()?;
         transaction.execute_batch(migration)?;
         transaction.pragma_update(None, "user_version", index + 1)?;
         transaction.commit()?;
         tracing::info!(version = index + 1, "store migrated");
+        versions.push(index + 1);
     }
-    Ok(())
+    Ok(versions)
 }
 
 /// The writer thread: every write waiting at once goes into one transaction.
@@ -511,20 +524,19 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn load_for_turn(
+    async fn turn_start(
         &self,
         key: &ConversationKey,
         message_id: Option<&str>,
-    ) -> StoreResult<TurnRead> {
+    ) -> StoreResult<(Option<MessageRecord>, Option<StoredConversation>)> {
         let (key, message_id) = (key.clone(), message_id.map(str::to_owned));
         // One trip to a reader thread, not two.
         self.read(move |reader| {
-            if let Some(message_id) = &message_id {
-                if let Some(record) = message_on(reader, &key, message_id)? {
-                    return Ok(TurnRead::Answered(record));
-                }
-            }
-            Ok(TurnRead::Stored(load_on(reader, &key)?))
+            let record = match &message_id {
+                Some(message_id) => message_on(reader, &key, message_id)?,
+                None => None,
+            };
+            Ok((record, load_on(reader, &key)?))
         })
         .await
     }
@@ -679,21 +691,42 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    /// One process owns a SQLite file, and its `TurnLocks` already order the turns of a
+    /// conversation: the lease is always free.
+    async fn acquire_lease(
+        &self,
+        _key: &ConversationKey,
+        _owner: &str,
+        _ttl: std::time::Duration,
+    ) -> StoreResult<bool> {
+        Ok(true)
+    }
+
+    /// Always the owner's: see [`SqliteStore::acquire_lease`].
+    async fn renew_lease(
+        &self,
+        _key: &ConversationKey,
+        _owner: &str,
+        _ttl: std::time::Duration,
+    ) -> StoreResult<bool> {
+        Ok(true)
+    }
+
+    /// Nothing to give up: see [`SqliteStore::acquire_lease`].
+    async fn release_lease(&self, _key: &ConversationKey, _owner: &str) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Opens the store a URL names: `sqlite:PATH` (`sqlite://PATH` and a bare path ending in `.db`
-/// also work).
+/// also work); another scheme is [`StoreError::UnknownScheme`].
 pub fn open_url(url: &str) -> StoreResult<SqliteStore> {
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .or_else(|| (!url.contains(':') && url.ends_with(".db")).then_some(url))
-        .ok_or_else(|| StoreError::UnknownScheme(url.to_owned()))?;
-    if path.is_empty() {
-        return Err(StoreError::UnknownScheme(url.to_owned()));
+    match super::StoreUrl::parse(url)? {
+        super::StoreUrl::Sqlite(path) => SqliteStore::open(&path),
+        super::StoreUrl::Postgres(_) => Err(StoreError::UnknownScheme(url.to_owned())),
     }
-    SqliteStore::open(Path::new(path))
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -1,5 +1,6 @@
 //! The SQLite store on real files in a scratch folder: migrations, commits and their conflicts,
-//! reads, deletes, timers, outbound deliveries, pruning and the store URL.
+//! reads, deletes, timers, outbound deliveries, pruning and the store URL. The helpers that
+//! build commits are shared with the PostgreSQL store's tests.
 
 use flow_runtime::{ConversationId, Executor, ScriptedRunner, StartOptions};
 use tempfile::TempDir;
@@ -17,7 +18,7 @@ fn new_store() -> (TempDir, SqliteStore) {
 
 /// The JSON of a real conversation `id` of the `hello` bot, waiting at its question, at
 /// `revision`.
-async fn state_json(id: &str, revision: u64) -> String {
+pub(crate) async fn state_json(id: &str, revision: u64) -> String {
     let flow = flow_core::load(FLOW).flow.unwrap();
     let executor = Executor::single(flow, ScriptedRunner::new());
     let (mut conversation, _) = executor
@@ -30,7 +31,7 @@ async fn state_json(id: &str, revision: u64) -> String {
 
 /// A commit of conversation `id` loaded at `revision`, at time `now`, with nothing but its state:
 /// tests add outputs, a message, a timer or a delivery.
-async fn turn(id: &str, revision: u64, now: i64) -> TurnCommit {
+pub(crate) async fn turn(id: &str, revision: u64, now: i64) -> TurnCommit {
     TurnCommit {
         key: ConversationKey::new("hello", id),
         revision,
@@ -41,11 +42,15 @@ async fn turn(id: &str, revision: u64, now: i64) -> TurnCommit {
         timer: None,
         outbound: None,
         now,
+        lease_owner: None,
     }
 }
 
 /// `commit` with outputs numbered `seqs` and the conversation's next `seq` after them.
-fn with_outputs(mut commit: TurnCommit, seqs: std::ops::RangeInclusive<u64>) -> TurnCommit {
+pub(crate) fn with_outputs(
+    mut commit: TurnCommit,
+    seqs: std::ops::RangeInclusive<u64>,
+) -> TurnCommit {
     commit.next_seq = seqs.end() + 1;
     commit.outputs = seqs
         .map(|seq| StoredOutput {
@@ -56,7 +61,7 @@ fn with_outputs(mut commit: TurnCommit, seqs: std::ops::RangeInclusive<u64>) -> 
     commit
 }
 
-fn message_record(message_id: &str, first_seq: u64, last_seq: u64) -> MessageRecord {
+pub(crate) fn message_record(message_id: &str, first_seq: u64, last_seq: u64) -> MessageRecord {
     MessageRecord {
         message_id: message_id.to_owned(),
         first_seq,
@@ -66,11 +71,11 @@ fn message_record(message_id: &str, first_seq: u64, last_seq: u64) -> MessageRec
     }
 }
 
-fn key(id: &str) -> ConversationKey {
+pub(crate) fn key(id: &str) -> ConversationKey {
     ConversationKey::new("hello", id)
 }
 
-fn seqs(outputs: &[StoredOutput]) -> Vec<u64> {
+pub(crate) fn seqs(outputs: &[StoredOutput]) -> Vec<u64> {
     outputs.iter().map(|output| output.seq).collect()
 }
 
@@ -431,7 +436,7 @@ async fn open_url_takes_sqlite_urls_and_paths_ending_in_db() {
 #[test]
 fn open_url_refuses_another_scheme_or_no_path() {
     for url in [
-        "postgres://flowbot@localhost/flowbot",
+        "mysql://flowbot@localhost/flowbot",
         "sqlite:",
         "flowbot.sqlite",
     ] {
@@ -441,8 +446,31 @@ fn open_url_refuses_another_scheme_or_no_path() {
             "{url}: {result:?}"
         );
     }
-    let message = open_url("postgres://x").err().unwrap().to_string();
+    let message = open_url("mysql://x").err().unwrap().to_string();
     assert!(message.contains("use sqlite:PATH"), "{message}");
+    assert!(message.contains("postgres://"), "{message}");
+}
+
+#[test]
+fn a_store_url_names_sqlite_or_postgresql() {
+    use crate::store::StoreUrl;
+    assert_eq!(
+        StoreUrl::parse("sqlite:a/b.db").unwrap(),
+        StoreUrl::Sqlite("a/b.db".into())
+    );
+    for url in [
+        "postgres://u@h/db",
+        "postgresql://u@h:5433/db?options=-csearch_path%3Ds",
+    ] {
+        assert_eq!(
+            StoreUrl::parse(url).unwrap(),
+            StoreUrl::Postgres(url.to_owned())
+        );
+    }
+    assert!(matches!(
+        StoreUrl::parse("redis://x"),
+        Err(StoreError::UnknownScheme(_))
+    ));
 }
 
 #[test]
@@ -463,29 +491,6 @@ fn a_database_of_a_newer_schema_is_refused_with_a_message_saying_so() {
         "{message}"
     );
     assert!(message.contains("run a newer flowbot"), "{message}");
-}
-
-#[tokio::test]
-async fn a_turn_reads_its_answered_message_or_else_its_conversation_in_one_go() {
-    let (_dir, store) = new_store();
-    let mut first = with_outputs(turn("c-1", 0, 1_000).await, 1..=2);
-    first.message = Some(message_record("m-1", 1, 2));
-    store.commit(first).await.unwrap();
-
-    match store.load_for_turn(&key("c-1"), Some("m-1")).await.unwrap() {
-        TurnRead::Answered(record) => assert_eq!(record, message_record("m-1", 1, 2)),
-        TurnRead::Stored(_) => panic!("an answered message reads as new"),
-    }
-    for message_id in [Some("m-2"), None] {
-        match store.load_for_turn(&key("c-1"), message_id).await.unwrap() {
-            TurnRead::Stored(Some(stored)) => assert_eq!(stored.next_seq, 3),
-            other => panic!("{message_id:?}: {other:?}"),
-        }
-    }
-    match store.load_for_turn(&key("c-2"), Some("m-1")).await.unwrap() {
-        TurnRead::Stored(None) => {}
-        other => panic!("a message of another conversation was found: {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -512,3 +517,5 @@ async fn the_checkpointer_copies_the_log_into_the_file_while_the_store_runs() {
         5
     );
 }
+
+crate::store::contract::contract_tests!(super::new_store());
