@@ -13,7 +13,7 @@ use crate::bots::{self, LoadError};
 use crate::config::ServerConfig;
 use crate::engine::Engine;
 use crate::store::{sqlite, StoreError};
-use crate::{app, AppState};
+use crate::{app, AppState, PublicAccess};
 
 /// The server could not start, or failed while running.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +27,14 @@ pub enum ServeError {
     /// An `--allow-webhook` entry is not a host, an address or a CIDR range.
     #[error("--allow-webhook {0}: {1}")]
     AllowWebhook(String, #[source] AllowEntryError),
+    /// A `--public-bot` names no bot of the flows folder.
+    #[error("--public-bot {bot}: there is no bot `{bot}` in the flows folder{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownPublicBot {
+        /// The bot named.
+        bot: String,
+        /// The closest bot there is.
+        suggestion: Option<String>,
+    },
     /// The flows could not be loaded.
     #[error(transparent)]
     Flows(#[from] LoadError),
@@ -62,6 +70,14 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     for warning in &bots.warnings {
         tracing::warn!("{warning}");
     }
+    for bot in &config.public_bots {
+        if bots.project.flow(bot).is_none() {
+            return Err(ServeError::UnknownPublicBot {
+                bot: bot.clone(),
+                suggestion: bots.closest(bot),
+            });
+        }
+    }
     let store = sqlite::open_url(&config.store)?;
     let secrets = Arc::new(Secrets::load(config.secrets_file.as_deref())?);
     let allow = config
@@ -88,12 +104,16 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
         config.outbound_url.is_some(),
     ));
     let (stop_sender, stop) = watch::channel(false);
-    let state = Arc::new(AppState::new(
-        Arc::clone(&engine),
-        config.tokens.clone(),
-        config.flows.clone(),
-        stop.clone(),
-    ));
+    let public = PublicAccess::new(config.public_bots.iter().cloned(), config.public_rate_limit);
+    let state = Arc::new(
+        AppState::new(
+            Arc::clone(&engine),
+            config.tokens.clone(),
+            config.flows.clone(),
+            stop.clone(),
+        )
+        .with_public(public),
+    );
     crate::metrics::handle();
     let listener = TcpListener::bind(config.listen)
         .await
@@ -124,7 +144,7 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
         )));
     }
     tokio::spawn(reload_on_hangup(Arc::clone(&state)));
-    tracing::info!(%address, store = %config.store, "flowbot serve is listening");
+    tracing::info!(%address, store = %config.store, public_bots = ?config.public_bots, "flowbot serve is listening");
     eprintln!("flowbot serve: listening on http://{address}");
     let shutdown = {
         let mut stop = stop.clone();
@@ -137,7 +157,9 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
         tracing::info!("stop signal: finishing the turns in flight");
         let _ = stop_sender.send(true);
     });
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown);
+    // The peer address is the public endpoints' rate-limit key.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(shutdown);
     let mut stopped = stop.clone();
     let serving = tokio::spawn(async move { server.await });
     // Serve until the stop signal, then give the turns in flight their grace.
