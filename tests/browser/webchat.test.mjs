@@ -26,6 +26,29 @@ blocks:
     end: I'm back.
 `;
 
+/** A bot that sends an event for the host page and hands the conversation to a team. */
+const DESK = `bot: desk
+start: ask
+variables:
+  want: text
+blocks:
+  ask:
+    question: Shall I find you a person?
+    options: [Talk to a person]
+    save_to: want
+    next: tag
+  tag:
+    event:
+      name: wants_person
+      data:
+        asked: "{{want}}"
+    next: pass
+  pass:
+    handoff:
+      message: A colleague will take it from here.
+      team: support
+`;
+
 /** A bot that is loaded but not opened with --public-bot. */
 const PRIVATE = `bot: private
 start: hello
@@ -62,6 +85,7 @@ before(async () => {
   assert.ok(shop.includes(shopApi.url) && shop.includes("secret.SHOP_TOKEN"), "the shop flow moved");
   writeFileSync(join(flows, "shop.yaml"), shop);
   writeFileSync(join(flows, "nap.yaml"), NAP);
+  writeFileSync(join(flows, "desk.yaml"), DESK);
   writeFileSync(join(flows, "private.yaml"), PRIVATE);
   flowbot = await startFlowbot(
     [
@@ -71,6 +95,7 @@ before(async () => {
       "--listen", "127.0.0.1:0",
       "--public-bot", "shop",
       "--public-bot", "nap",
+      "--public-bot", "desk",
       "--allow-webhook", "127.0.0.1",
     ],
     { env: { FLOWBOT_API_TOKENS: TOKEN, FLOWBOT_SECRET_SHOP_TOKEN: SECRET }, cwd: dir },
@@ -260,6 +285,41 @@ test("the widget on a page of another origin holds a whole conversation, and res
   } finally {
     await session.close();
     site.close();
+  }
+});
+
+test("a handoff is shown, the chat takes no more messages, and events reach the host page", async () => {
+  const session = await openBrowser({ allowedHosts: [host] });
+  try {
+    const { page } = session;
+    await page.goto(`${flowbot.url}/chat/desk`);
+    await page.evaluate(() => {
+      window.seenEvents = [];
+      document.addEventListener("flowbot:event", (event) => window.seenEvents.push(event.detail));
+    });
+    await page.getByRole("button", { name: "Talk to a person" }).click();
+    await page.getByText("You are being handed over to the support team.").waitFor();
+    assert.equal(await page.getByRole("status").textContent(), "This conversation was handed over to a person.");
+    assert.equal(await page.getByLabel("Your message").isVisible(), false);
+    await page.getByRole("button", { name: "Start a new conversation" }).waitFor();
+    assert.deepEqual(await transcript(page), [
+      "Shall I find you a person?",
+      "Talk to a person",
+      "A colleague will take it from here.",
+      "You are being handed over to the support team.",
+    ]);
+    assert.deepEqual(await page.evaluate(() => window.seenEvents), [
+      { name: "wants_person", data: { asked: "Talk to a person" } },
+    ]);
+    // A new conversation starts afresh, under another id.
+    const before = (await saved(page, "desk")).conversation;
+    await page.getByRole("button", { name: "Start a new conversation" }).click();
+    await page.getByRole("button", { name: "Talk to a person" }).waitFor();
+    assert.deepEqual(await transcript(page), ["Shall I find you a person?"]);
+    assert.notEqual((await saved(page, "desk")).conversation, before);
+    assert.deepEqual(session.problems(), []);
+  } finally {
+    await session.close();
   }
 });
 
