@@ -230,6 +230,45 @@ test("a reload in the middle resumes the same conversation", async () => {
   }
 });
 
+test("a send whose answer was lost is sent again with its id, and runs the bot once", async () => {
+  const hitsBefore = shopApi.seen.length;
+  const session = await openBrowser({ allowedHosts: [host] });
+  try {
+    const { page } = session;
+    // The first message reaches the server, which runs the turn; its answer never reaches the page.
+    let cut = false;
+    await page.route("**/messages", async (route) => {
+      if (cut) return route.continue();
+      cut = true;
+      await route.fetch();
+      return route.abort("connectionreset");
+    });
+    const sends = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/messages")) sends.push(request.postDataJSON());
+    });
+    await page.goto(`${flowbot.url}/chat/shop`);
+    const replay = page.waitForResponse(
+      (response) => response.url().endsWith("/messages") && response.status() === 200,
+    );
+    await answerName(page, page, "Margaret");
+    assert.equal((await replay).headers()["idempotent-replay"], "true");
+    assert.equal(sends.length, 2);
+    assert.deepEqual(sends[1], sends[0], "the retry is the same message with the same id");
+    assert.equal(shopApi.seen.length - hitsBefore, 1, "the webhook ran once");
+    const texts = await transcript(page);
+    assert.equal(texts.filter((text) => text === "Margaret").length, 1);
+    assert.equal(texts.filter((text) => text.startsWith("Margaret, we have")).length, 1);
+    // The cut connection is the one problem, on purpose.
+    assert.deepEqual(
+      session.problems().filter((problem) => !problem.includes("ERR_CONNECTION_RESET")),
+      [],
+    );
+  } finally {
+    await session.close();
+  }
+});
+
 test("a sleep's output arrives by itself, by long poll", async () => {
   const session = await openBrowser({ allowedHosts: [host] });
   const sent = [];
