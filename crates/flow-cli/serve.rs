@@ -176,6 +176,14 @@ fn settings(args: Args, api_tokens: Option<String>) -> Result<ServerConfig> {
         true => file.allow_webhook,
         false => args.allow_webhook,
     };
+    let public_rate_limit = pick(
+        args.public_rate_limit,
+        file.public_rate_limit,
+        defaults.public_rate_limit,
+    );
+    if public_rate_limit == 0 {
+        bail!("--public-rate-limit is requests a minute and must be at least 1");
+    }
     let public_bots = match args.public_bot.is_empty() {
         true => file.public_bot,
         false => args.public_bot,
@@ -188,11 +196,7 @@ fn settings(args: Args, api_tokens: Option<String>) -> Result<ServerConfig> {
         outbound_url: args.outbound_url.or(file.outbound_url),
         tokens,
         public_bots,
-        public_rate_limit: pick(
-            args.public_rate_limit,
-            file.public_rate_limit,
-            defaults.public_rate_limit,
-        ),
+        public_rate_limit,
         insecure_no_auth: args.insecure_no_auth || file.insecure_no_auth,
         secrets_file: args.secrets.or(file.secrets),
         limits: RequestLimits {
@@ -323,6 +327,19 @@ mod tests {
         };
         let config = settings(args, Some("one,two".to_owned())).unwrap();
         assert_eq!(config.tokens, ["one", "two", "three", "four"]);
+    }
+
+    #[test]
+    fn a_public_rate_limit_of_zero_is_refused() {
+        let args = Args {
+            public_rate_limit: Some(0),
+            ..Args::default()
+        };
+        let error = format!("{:#}", settings(args, None).err().unwrap());
+        assert_eq!(
+            error,
+            "--public-rate-limit is requests a minute and must be at least 1"
+        );
     }
 
     #[test]

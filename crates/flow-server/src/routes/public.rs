@@ -140,6 +140,7 @@ async fn rate_limit<S: Store>(
         Ok(()) => next.run(request).await,
         Err(error) => {
             tracing::info!(%address, "public endpoint: rate limited");
+            crate::metrics::public_rate_limited();
             error.into_response()
         }
     }

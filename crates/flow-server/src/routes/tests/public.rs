@@ -199,6 +199,8 @@ async fn presets_are_refused_on_the_public_start_and_messages() {
 #[tokio::test]
 async fn over_the_rate_limit_an_address_gets_429_with_retry_after_and_another_does_not() {
     let server = public_server(Vec::new(), 2);
+    // The first scrape installs the process's recorder, so that the refusal below is counted.
+    server.get("/metrics").await;
     server.public_start().await;
     server.public_start().await;
     let refused = server
@@ -222,6 +224,13 @@ async fn over_the_rate_limit_an_address_gets_429_with_retry_after_and_another_do
         )
         .await;
     assert_eq!(other.status, StatusCode::CREATED);
+    let metrics = server.get("/metrics").await;
+    let text = String::from_utf8(metrics.body.to_vec()).unwrap();
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("flowbot_public_rate_limited_total ")),
+        "{text}"
+    );
     // The limit is the public endpoints' alone.
     let v1 = server.message("c-1", json!({"text": "hi"})).await;
     assert_eq!(v1.status, StatusCode::OK);
