@@ -327,6 +327,48 @@ test("the widget on a page of another origin holds a whole conversation, and res
   }
 });
 
+/** Serves one page on a loopback port of its own: another origin than the server's. */
+async function startSite(html, headers = {}) {
+  const site = createServer((request, response) => {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8", ...headers });
+    response.end(html);
+  });
+  await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
+  return { host: `127.0.0.1:${site.address().port}`, close: () => site.close() };
+}
+
+test("the widget says so when the site's CSP keeps the chat from loading, or the bot is not public", async () => {
+  const blocked = await startSite(
+    `<!doctype html><title>t</title><body><script src="${flowbot.url}/widget.js" data-bot="shop"></script>`,
+    // The widget's own file is allowed, the module it imports is not.
+    { "content-security-policy": `script-src ${flowbot.url}/widget.js; style-src ${flowbot.url}` },
+  );
+  const closed = await startSite(
+    `<!doctype html><title>t</title><body><script src="${flowbot.url}/widget.js" data-bot="private"></script>`,
+  );
+  const session = await openBrowser({ allowedHosts: [host, blocked.host, closed.host] });
+  try {
+    const { page } = session;
+    await page.goto(`http://${blocked.host}/`);
+    await page.getByRole("button", { name: "Chat with us" }).click();
+    await page.getByText("The chat could not be loaded.").waitFor();
+    await page.goto(`http://${closed.host}/`);
+    await page.getByRole("button", { name: "Chat with us" }).click();
+    await page.getByRole("status").getByText("This chat is not available.").waitFor();
+    assert.equal(await page.getByRole("button", { name: "Send" }).isDisabled(), true);
+    // The refusals show in the console as the browser words them; nothing else went wrong.
+    const unexpected = session
+      .problems()
+      .filter((problem) => !/Content Security Policy|status of 404/.test(problem));
+    assert.deepEqual(unexpected, []);
+    assert.ok(session.problems().some((problem) => problem.includes("status of 404")), session.problems().join("\n"));
+  } finally {
+    await session.close();
+    blocked.close();
+    closed.close();
+  }
+});
+
 test("a handoff is shown, the chat takes no more messages, and events reach the host page", async () => {
   const session = await openBrowser({ allowedHosts: [host] });
   try {

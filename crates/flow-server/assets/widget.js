@@ -62,12 +62,20 @@
       launcher.setAttribute("aria-expanded", "true");
       remember(true);
       if (!chat) {
-        const { mountChat } = await import(new URL("assets/chat.js", base).href);
-        chat = mountChat(panel, { base, bot, onClose: close });
+        try {
+          const { mountChat } = await import(new URL("assets/chat.js", base).href);
+          chat = mountChat(panel, { base, bot, onClose: close });
+        } catch {
+          // The site's CSP, or the server being down, kept the chat from loading.
+          panel.textContent = "The chat could not be loaded.";
+          panel.setAttribute("tabindex", "-1");
+          panel.focus();
+          return;
+        }
       }
       chat.focus();
     };
-    launcher.addEventListener("click", open);
+    launcher.addEventListener("click", () => open());
     panel.addEventListener("keydown", (event) => {
       if (event.key === "Escape") close();
     });

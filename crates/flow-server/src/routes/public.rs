@@ -101,7 +101,6 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> axum::Router {
         .allow_headers([header::CONTENT_TYPE])
         .expose_headers([
             header::RETRY_AFTER,
-            header::LOCATION,
             HeaderName::from_static("idempotent-replay"),
         ])
         .max_age(std::time::Duration::from_secs(3600));
@@ -139,7 +138,7 @@ async fn rate_limit<S: Store>(
     match state.public.check_rate(address) {
         Ok(()) => next.run(request).await,
         Err(error) => {
-            tracing::info!(%address, "public endpoint: rate limited");
+            tracing::debug!(%address, "public endpoint: rate limited");
             crate::metrics::public_rate_limited();
             error.into_response()
         }
