@@ -147,7 +147,12 @@ test("a whole shop conversation in the chat page, by keyboard, with the secret m
     assert.equal(response.status(), 200);
     assert.match(response.headers()["content-type"], /^text\/html; charset=utf-8/);
     assert.match(response.headers()["content-security-policy"], /default-src 'none'/);
+    // For screen readers: the transcript is a polite live log, the controls have names.
+    const log = page.getByRole("log", { name: "Conversation" });
+    assert.equal(await log.getAttribute("aria-live"), "polite");
+    assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "shop");
     await answerName(page, page, "Ada");
+    assert.equal(await page.getByRole("group", { name: "Choices" }).getByRole("button").count(), 3);
     const texts = await transcript(page);
     assert.deepEqual(texts.slice(0, 3), ["Welcome to the shop!", "What's your name?", "Ada"]);
     assert.match(texts[3], /^Ada, we have: /);
@@ -283,6 +288,31 @@ test("a sleep's output arrives by itself, by long poll", async () => {
     await page.getByText("The conversation has ended.").waitFor();
     assert.deepEqual(await transcript(page), ["Give me a moment.", "I'm back."]);
     assert.deepEqual(sent, [`${flowbot.url}/public/v1/bots/nap/conversations`], "only the start was sent");
+    assert.deepEqual(session.problems(), []);
+  } finally {
+    await session.close();
+  }
+});
+
+test("what a timer sent while the page was closed is there when it opens again", async () => {
+  const session = await openBrowser({ allowedHosts: [host] });
+  try {
+    const { page } = session;
+    await page.goto(`${flowbot.url}/chat/nap`);
+    await page.getByText("Give me a moment.").waitFor();
+    const { conversation } = await saved(page, "nap");
+    await page.goto("about:blank");
+    // The timer fires with no page open; the server's record says when it has.
+    let status;
+    for (let tries = 0; tries < 150 && status !== "ended"; tries += 1) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      status = (await apiGet(`/v1/bots/nap/conversations/${conversation}`)).body.status;
+    }
+    assert.equal(status, "ended", "the timer fired while no page was open");
+    await page.goto(`${flowbot.url}/chat/nap`);
+    await page.getByText("I'm back.").waitFor();
+    assert.deepEqual(await transcript(page), ["Give me a moment.", "I'm back."]);
+    assert.equal((await saved(page, "nap")).conversation, conversation);
     assert.deepEqual(session.problems(), []);
   } finally {
     await session.close();
