@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -32,6 +33,7 @@ use crate::AppState;
 pub struct PublicAccess {
     bots: HashSet<String>,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
+    checks: AtomicU64,
 }
 
 impl std::fmt::Debug for PublicAccess {
@@ -48,6 +50,10 @@ pub const DEFAULT_RATE_PER_MINUTE: u32 = 60;
 /// Past this many addresses remembered, the limiter forgets those whose allowance is full again.
 const FORGET_ABOVE: usize = 10_000;
 
+/// How often (in requests) the limiter looks whether it should forget: forgetting walks every
+/// address, which must not happen at each request of a crowd.
+const FORGET_EVERY: u64 = 1024;
+
 impl Default for PublicAccess {
     fn default() -> Self {
         PublicAccess::new(Vec::<String>::new(), DEFAULT_RATE_PER_MINUTE)
@@ -62,6 +68,7 @@ impl PublicAccess {
         PublicAccess {
             bots: bots.into_iter().map(Into::into).collect(),
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            checks: AtomicU64::new(0),
         }
     }
 
@@ -78,7 +85,8 @@ impl PublicAccess {
     /// Counts one request from `address`; `rate_limited` with the seconds to wait when it is
     /// over the limit.
     fn check_rate(&self, address: IpAddr) -> Result<(), ApiError> {
-        if self.limiter.len() > FORGET_ABOVE {
+        let checks = self.checks.fetch_add(1, Ordering::Relaxed);
+        if checks.is_multiple_of(FORGET_EVERY) && self.limiter.len() > FORGET_ABOVE {
             self.limiter.retain_recent();
         }
         self.limiter.check_key(&address).map_err(|not_until| {
@@ -312,3 +320,6 @@ pub(super) async fn outputs<S: Store>(
     let key = public_key(&state, path)?;
     follow_outputs(&state, key, query).await
 }
+
+#[cfg(test)]
+mod tests;
