@@ -40,6 +40,18 @@ pub struct Args {
     /// A file of API tokens, one per line; FLOWBOT_API_TOKENS gives them comma-separated.
     #[arg(long, value_name = "FILE", env = "FLOWBOT_TOKENS_FILE")]
     tokens_file: Option<PathBuf>,
+    /// A bot open to the web chat (`/chat/BOT`) and the widget without a token, through the
+    /// rate-limited public endpoints; repeat it for more.
+    #[arg(
+        long,
+        value_name = "BOT",
+        env = "FLOWBOT_PUBLIC_BOTS",
+        value_delimiter = ','
+    )]
+    public_bot: Vec<String>,
+    /// Requests a minute one client address may make to the public endpoints [default: 60].
+    #[arg(long, value_name = "N", env = "FLOWBOT_PUBLIC_RATE_LIMIT")]
+    public_rate_limit: Option<u32>,
     /// Listen on a non-loopback address without tokens: anyone who reaches it can use the API.
     #[arg(long, env = "FLOWBOT_INSECURE_NO_AUTH")]
     insecure_no_auth: bool,
@@ -98,6 +110,9 @@ struct ConfigFile {
     allow_webhook: Vec<String>,
     outbound_url: Option<String>,
     tokens_file: Option<PathBuf>,
+    #[serde(default)]
+    public_bot: Vec<String>,
+    public_rate_limit: Option<u32>,
     #[serde(default)]
     insecure_no_auth: bool,
     secrets: Option<PathBuf>,
@@ -181,6 +196,18 @@ fn settings(args: Args, api_tokens: Option<String>) -> Result<ServerConfig> {
         true => file.allow_webhook,
         false => args.allow_webhook,
     };
+    let public_rate_limit = pick(
+        args.public_rate_limit,
+        file.public_rate_limit,
+        defaults.public_rate_limit,
+    );
+    if public_rate_limit == 0 {
+        bail!("--public-rate-limit is requests a minute and must be at least 1");
+    }
+    let public_bots = match args.public_bot.is_empty() {
+        true => file.public_bot,
+        false => args.public_bot,
+    };
     Ok(ServerConfig {
         flows: args.flows.or(file.flows).unwrap_or(defaults.flows),
         listen: args.listen.or(file.listen).unwrap_or(defaults.listen),
@@ -188,6 +215,8 @@ fn settings(args: Args, api_tokens: Option<String>) -> Result<ServerConfig> {
         allow_webhook,
         outbound_url: args.outbound_url.or(file.outbound_url),
         tokens,
+        public_bots,
+        public_rate_limit,
         insecure_no_auth: args.insecure_no_auth || file.insecure_no_auth,
         secrets_file: args.secrets.or(file.secrets),
         limits: RequestLimits {
@@ -259,6 +288,31 @@ mod tests {
         assert_eq!(config.store, "sqlite:flowbot.db");
         assert!(config.tokens.is_empty());
         assert_eq!(config.retention, Duration::from_secs(7 * 24 * 3600));
+        assert!(config.public_bots.is_empty());
+        assert_eq!(config.public_rate_limit, 60);
+    }
+
+    #[test]
+    fn public_bots_come_from_the_flags_or_else_from_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flowbot.yaml");
+        std::fs::write(&path, "public_bot: [faq]\npublic_rate_limit: 5\n").unwrap();
+        let from_file = Args {
+            config: Some(path.clone()),
+            ..Args::default()
+        };
+        let config = settings(from_file, None).unwrap();
+        assert_eq!(config.public_bots, ["faq"]);
+        assert_eq!(config.public_rate_limit, 5);
+        let from_flags = Args {
+            config: Some(path),
+            public_bot: vec!["shop".to_owned(), "support".to_owned()],
+            public_rate_limit: Some(100),
+            ..Args::default()
+        };
+        let config = settings(from_flags, None).unwrap();
+        assert_eq!(config.public_bots, ["shop", "support"]);
+        assert_eq!(config.public_rate_limit, 100);
     }
 
     #[test]
@@ -294,6 +348,19 @@ mod tests {
         };
         let config = settings(args, Some("one,two".to_owned())).unwrap();
         assert_eq!(config.tokens, ["one", "two", "three", "four"]);
+    }
+
+    #[test]
+    fn a_public_rate_limit_of_zero_is_refused() {
+        let args = Args {
+            public_rate_limit: Some(0),
+            ..Args::default()
+        };
+        let error = format!("{:#}", settings(args, None).err().unwrap());
+        assert_eq!(
+            error,
+            "--public-rate-limit is requests a minute and must be at least 1"
+        );
     }
 
     #[test]

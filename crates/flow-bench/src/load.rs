@@ -26,6 +26,10 @@ use crate::report::mib;
 use crate::server::ServerProcess;
 use crate::shop;
 
+mod store;
+
+use store::BenchStore;
+
 /// How a load run goes.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
@@ -43,6 +47,11 @@ pub struct LoadPlan {
     pub workers: usize,
     /// The `flowbot` binary.
     pub flowbot: PathBuf,
+    /// `sqlite` (a temporary file) or a `postgres://` URL (a schema of the run's own in it).
+    pub store: String,
+    /// Server processes on the one store; a conversation's consecutive messages go to
+    /// different ones.
+    pub instances: usize,
     /// Seconds after which a measurement starts no new conversation or request.
     pub time_limit: Duration,
 }
@@ -66,6 +75,9 @@ pub struct Measurement {
     pub server_cpu_us_per_turn: f64,
     /// The server process's CPU time per `GET /healthz`, in microseconds.
     pub server_cpu_us_per_request: f64,
+    /// The CPU time of the machine's PostgreSQL processes per turn, in microseconds (0 with
+    /// SQLite, or when PostgreSQL runs elsewhere).
+    pub database_cpu_us_per_turn: f64,
     /// The server's threads at the end of the measurement.
     pub server_threads: u64,
     /// The server's own mean time of a turn (`flowbot_turn_duration_seconds`), from its lock
@@ -98,6 +110,8 @@ pub struct LoadReport {
     pub server_cpu_us_per_turn: f64,
     /// The server process's CPU time per `GET /healthz`, in microseconds.
     pub server_cpu_us_per_request: f64,
+    /// PostgreSQL's CPU per turn, in microseconds, when it runs on this machine.
+    pub database_cpu_us_per_turn: f64,
     /// The server's threads at the end of the empty-store measurement.
     pub server_threads: u64,
     /// The server's mean turn, lock to commit, in microseconds.
@@ -122,6 +136,10 @@ pub struct LoadReport {
     pub cores: usize,
     /// Wall time of the whole run, in seconds.
     pub elapsed_s: f64,
+    /// `sqlite` or `postgres`.
+    pub store: &'static str,
+    /// Server processes on the store.
+    pub instances: usize,
 }
 
 /// Runs the load, printing progress on standard error, and gives the report.
@@ -138,58 +156,78 @@ pub fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
         flows.join("shop.yaml"),
         shop::source_calling(&webhook.url())?,
     )?;
-    let database = dir.path().join("flowbot.db");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(plan.workers.max(1))
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let client = Client::new(ClientConfig::default())?;
+    let store = runtime.block_on(BenchStore::create(&plan.store, dir.path()))?;
+    let outcome = run_on(plan, &runtime, &store, &flows);
+    if let Err(error) = runtime.block_on(store.remove()) {
+        eprintln!("flow-bench serve: {error:#}");
+    }
+    drop(webhook);
+    let mut report = outcome?;
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    eprint!("{}", table(&report));
+    Ok(report)
+}
 
-    let server = FlowbotServer::start(&plan.flowbot, &flows, &database)?;
+/// [`run`] on a store made for it.
+fn run_on(
+    plan: &LoadPlan,
+    runtime: &tokio::runtime::Runtime,
+    store: &BenchStore,
+    flows: &Path,
+) -> anyhow::Result<LoadReport> {
+    ensure!(
+        plan.instances <= 1 || store.is_shared(),
+        "several instances need a store they can share: --store postgres://..."
+    );
+    let client = Client::new(ClientConfig::default())?;
+    let servers = Servers::start(plan, flows, store)?;
     eprintln!(
-        "flow-bench serve: {} shop conversations (3 turns each) and {} GET /healthz to {}, {} at once",
+        "flow-bench serve: {} shop conversations (3 turns each) and {} GET /healthz to {} \
+         instance(s) on {}, {} at once",
         plan.conversations,
         plan.conversations * 3,
-        server.base,
+        servers.0.len(),
+        store.kind(),
         plan.concurrency
     );
     let mut errors = 0;
-    let (empty, failed) = runtime.block_on(measure(plan, &client, &server, "m"))?;
+    let (empty, failed) = runtime.block_on(measure(plan, &client, &servers, "m"))?;
     errors += failed;
 
     eprintln!(
         "flow-bench serve: {} conversations left at the first question, for the disk figure",
         plan.waiting
     );
-    let before = settled_size(&database)?;
-    runtime.block_on(start_waiting(plan, &client, &server))?;
-    let after = settled_size(&database)?;
+    let before = runtime.block_on(store.size())?;
+    runtime.block_on(start_waiting(plan, &client, &servers))?;
+    let after = runtime.block_on(store.size())?;
     let disk_bytes_per_conversation = (after.saturating_sub(before)) as f64 / plan.waiting as f64;
+    servers.stop()?;
 
     let mut with_stored = None;
     if plan.stored > 0 {
-        server.stop()?;
         eprintln!(
             "flow-bench serve: storing {} conversations waiting at the first question",
             plan.stored
         );
         let seeding = Instant::now();
-        store_copies(&database, plan.stored)?;
+        runtime.block_on(store.store_copies(plan.stored))?;
         eprintln!(
-            "flow-bench serve: stored in {:.1} s; the file is {:.0} MiB",
+            "flow-bench serve: stored in {:.1} s; the store is {:.0} MiB",
             seeding.elapsed().as_secs_f64(),
-            mib(settled_size(&database)?)
+            mib(runtime.block_on(store.size())?)
         );
-        let server = FlowbotServer::start(&plan.flowbot, &flows, &database)?;
-        let (measured, failed) = runtime.block_on(measure(plan, &client, &server, "s"))?;
+        let servers = Servers::start(plan, flows, store)?;
+        let (measured, failed) = runtime.block_on(measure(plan, &client, &servers, "s"))?;
         errors += failed;
         with_stored = Some(measured);
-        server.stop()?;
-    } else {
-        server.stop()?;
+        servers.stop()?;
     }
-    drop(webhook);
 
     let report = LoadReport {
         turns_per_s: empty.turns_per_s,
@@ -201,6 +239,7 @@ pub fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
         server_peak_rss_mb: with_stored.map_or(empty.server_peak_rss_mb, |m| m.server_peak_rss_mb),
         server_cpu_us_per_turn: empty.server_cpu_us_per_turn,
         server_cpu_us_per_request: empty.server_cpu_us_per_request,
+        database_cpu_us_per_turn: empty.database_cpu_us_per_turn,
         server_threads: empty.server_threads,
         server_turn_mean_us: empty.server_turn_mean_us,
         server_commit_mean_us: empty.server_commit_mean_us,
@@ -212,9 +251,10 @@ pub fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
         concurrency: plan.concurrency,
         errors,
         cores: std::thread::available_parallelism().map_or(0, usize::from),
-        elapsed_s: started.elapsed().as_secs_f64(),
+        elapsed_s: 0.0,
+        store: store.kind(),
+        instances: plan.instances,
     };
-    eprint!("{}", table(&report));
     Ok(report)
 }
 
@@ -223,17 +263,18 @@ pub fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
 async fn measure(
     plan: &LoadPlan,
     client: &Client,
-    server: &FlowbotServer,
+    servers: &Servers,
     prefix: &'static str,
 ) -> anyhow::Result<(Measurement, usize)> {
+    let bases = servers.bases();
     let conversations = Arc::new(Conversations {
         client: client.clone(),
-        base: server.base.clone(),
+        bases: bases.clone(),
         prefix,
     });
     let requests = Arc::new(PlainRequests {
         client: client.clone(),
-        url: format!("{}/healthz", server.base),
+        urls: bases.iter().map(|base| format!("{base}/healthz")).collect(),
     });
     let deadline = Instant::now() + plan.time_limit;
     let warm_up = plan.conversations..plan.conversations + plan.concurrency * 4;
@@ -260,10 +301,20 @@ async fn measure(
         }
     }
 
-    let stat = format!("/proc/{}/stat", server.child.id());
-    let server_cpu = || crate::report::cpu_time(&stat).unwrap_or_default();
+    let stats: Vec<String> = servers
+        .0
+        .iter()
+        .map(|server| format!("/proc/{}/stat", server.child.id()))
+        .collect();
+    let server_cpu = || {
+        stats
+            .iter()
+            .filter_map(|stat| crate::report::cpu_time(stat))
+            .sum::<Duration>()
+    };
     let mut turns = Measured::default();
     let mut plain = Measured::default();
+    let database_cpu_before = crate::report::cpu_time_of_processes("postgres");
     let rounds = plan.rounds.clamp(1, plan.conversations.max(1));
     for round in 0..rounds {
         let range = plan.conversations * round / rounds..plan.conversations * (round + 1) / rounds;
@@ -294,6 +345,9 @@ async fn measure(
     if let Some(error) = turns.first_error.as_ref().or(plain.first_error.as_ref()) {
         eprintln!("flow-bench serve: the first failure: {error}");
     }
+    // Plain requests do not touch the store: the database's CPU meanwhile is the turns'.
+    let database_cpu =
+        crate::report::cpu_time_of_processes("postgres").saturating_sub(database_cpu_before);
     let turns_per_s = rate(turns.latencies.len(), turns.elapsed);
     let baseline_requests_per_s = rate(plain.latencies.len(), plain.elapsed);
     let measurement = Measurement {
@@ -302,25 +356,39 @@ async fn measure(
         turn_p99_us: percentile_us(&mut turns.latencies, 0.99),
         baseline_requests_per_s,
         ratio: ratio(turns_per_s, baseline_requests_per_s),
-        server_peak_rss_mb: server.peak_rss_bytes().map_or(0.0, mib),
+        server_peak_rss_mb: servers
+            .0
+            .iter()
+            .filter_map(FlowbotServer::peak_rss_bytes)
+            .max()
+            .map_or(0.0, mib),
         server_cpu_us_per_turn: per_item_us(turns.cpu, turns.latencies.len()),
         server_cpu_us_per_request: per_item_us(plain.cpu, plain.latencies.len()),
-        server_threads: server.threads().unwrap_or(0),
+        database_cpu_us_per_turn: per_item_us(database_cpu, turns.latencies.len()),
+        server_threads: servers
+            .0
+            .iter()
+            .filter_map(FlowbotServer::threads)
+            .max()
+            .unwrap_or(0),
         server_turn_mean_us: 0.0,
         server_commit_mean_us: 0.0,
         server_webhook_mean_us: 0.0,
     };
     let mut measurement = measurement;
-    let metrics = WebhookRequest::new("metrics", Method::Get, format!("{}/metrics", server.base));
-    match client.fetch(&metrics).await {
-        Ok(response) if response.status == 200 => {
-            let text = String::from_utf8_lossy(&response.body);
-            measurement.server_turn_mean_us = mean_us(&text, "flowbot_turn_duration_seconds");
-            measurement.server_commit_mean_us = mean_us(&text, "flowbot_commit_duration_seconds");
-            measurement.server_webhook_mean_us = mean_us(&text, "flowbot_webhook_duration_seconds");
+    let mut text = String::new();
+    for base in &bases {
+        let metrics = WebhookRequest::new("metrics", Method::Get, format!("{base}/metrics"));
+        match client.fetch(&metrics).await {
+            Ok(response) if response.status == 200 => {
+                text.push_str(&String::from_utf8_lossy(&response.body));
+            }
+            other => eprintln!("flow-bench serve: {base}/metrics could not be read: {other:?}"),
         }
-        other => eprintln!("flow-bench serve: /metrics could not be read: {other:?}"),
     }
+    measurement.server_turn_mean_us = mean_us(&text, "flowbot_turn_duration_seconds");
+    measurement.server_commit_mean_us = mean_us(&text, "flowbot_commit_duration_seconds");
+    measurement.server_webhook_mean_us = mean_us(&text, "flowbot_webhook_duration_seconds");
     if turns.cut_short || plain.cut_short {
         eprintln!(
             "warning: the time limit cut a measurement short; the figures cover what was done"
@@ -330,14 +398,10 @@ async fn measure(
 }
 
 /// Starts `plan.waiting` conversations and leaves them at the shop's first question.
-async fn start_waiting(
-    plan: &LoadPlan,
-    client: &Client,
-    server: &FlowbotServer,
-) -> anyhow::Result<()> {
+async fn start_waiting(plan: &LoadPlan, client: &Client, servers: &Servers) -> anyhow::Result<()> {
     let job = Arc::new(Waiting {
         client: client.clone(),
-        base: server.base.clone(),
+        base: servers.bases()[0].clone(),
     });
     let far = Instant::now() + plan.time_limit * 4;
     let done = drive(&job, 0..plan.waiting, plan.concurrency, far, no_cpu_clock).await;
@@ -350,7 +414,9 @@ async fn start_waiting(
 /// Whole shop conversations over the server's API.
 struct Conversations {
     client: Client,
-    base: String,
+    /// The servers: message `m` of conversation `i` goes to server `(i + m) % len`, so that
+    /// with several instances consecutive messages of a conversation land on different ones.
+    bases: Vec<String>,
     prefix: &'static str,
 }
 
@@ -364,8 +430,9 @@ impl Job for Conversations {
             ("2", "You picked iPhone X."),
         ];
         for (number, (text, expected)) in turns.into_iter().enumerate() {
+            let base = &self.bases[(index + number) % self.bases.len()];
             let started = Instant::now();
-            let answer = send(&self.client, &self.base, &conversation, number, text).await?;
+            let answer = send(&self.client, base, &conversation, number, text).await?;
             latencies.push(started.elapsed());
             ensure!(
                 answer.contains(expected),
@@ -420,12 +487,14 @@ async fn send(
 /// `GET /healthz`: an answer of the same server that stores nothing.
 struct PlainRequests {
     client: Client,
-    url: String,
+    /// `/healthz` of each server, taken in turn.
+    urls: Vec<String>,
 }
 
 impl Job for PlainRequests {
-    async fn run(&self, _index: usize, latencies: &mut Vec<Duration>) -> anyhow::Result<()> {
-        let request = WebhookRequest::new("healthz", Method::Get, self.url.clone());
+    async fn run(&self, index: usize, latencies: &mut Vec<Duration>) -> anyhow::Result<()> {
+        let url = &self.urls[index % self.urls.len()];
+        let request = WebhookRequest::new("healthz", Method::Get, url.clone());
         let started = Instant::now();
         let response = self.client.fetch(&request).await?;
         latencies.push(started.elapsed());
@@ -445,13 +514,13 @@ struct FlowbotServer {
 }
 
 impl FlowbotServer {
-    fn start(flowbot: &Path, flows: &Path, database: &Path) -> anyhow::Result<FlowbotServer> {
+    fn start(flowbot: &Path, flows: &Path, store: &str) -> anyhow::Result<FlowbotServer> {
         let mut child = Command::new(flowbot)
             .arg("serve")
             .arg("--flows")
             .arg(flows)
             .arg("--store")
-            .arg(format!("sqlite:{}", database.display()))
+            .arg(store)
             .args(["--listen", "127.0.0.1:0", "--allow-webhook", "127.0.0.1"])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -482,6 +551,7 @@ impl FlowbotServer {
     }
 
     fn threads(&self) -> Option<u64> {
+        // Read while it runs: the figure of the measurement's end.
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         let line = status.lines().find(|line| line.starts_with("Threads:"))?;
         line.split_whitespace().nth(1)?.parse().ok()
@@ -512,61 +582,32 @@ impl Drop for FlowbotServer {
     }
 }
 
-/// The database file's size once its write-ahead log is checkpointed into it.
-fn settled_size(database: &Path) -> anyhow::Result<u64> {
-    let connection = rusqlite::Connection::open(database)?;
-    connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    drop(connection);
-    Ok(std::fs::metadata(database)?.len())
-}
+/// The server processes of a measurement, all on one store.
+struct Servers(Vec<FlowbotServer>);
 
-/// Stores `count` copies of the first conversation waiting at the first question (`w0`), with
-/// its outputs and its message record, each under a new id, while the server is stopped.
-///
-/// The copies are the bytes the server wrote for a real conversation, so the file has the size
-/// and the indexes it would have after `count` real first turns, which would take minutes.
-fn store_copies(database: &Path, count: usize) -> anyhow::Result<()> {
-    let mut connection = rusqlite::Connection::open(database)?;
-    let transaction = connection.transaction()?;
-    let template: i64 = transaction
-        .query_row(
-            "SELECT conversation FROM conversations WHERE bot = 'shop' AND id = 'w0'",
-            [],
-            |row| row.get(0),
-        )
-        .context("the conversation to copy, w0, is not stored")?;
-    let first: i64 = transaction.query_row(
-        "SELECT coalesce(max(conversation), 0) + 1 FROM conversations",
-        [],
-        |row| row.get(0),
-    )?;
-    let count = i64::try_from(count)?;
-    transaction.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?3)
-         INSERT INTO conversations
-             (conversation, bot, id, state, revision, next_seq, created_at, updated_at,
-              timer_id, timer_due)
-         SELECT ?2 + n.i, c.bot, 'stored-' || n.i, replace(c.state, '\"w0\"', '\"stored-' || n.i || '\"'),
-                c.revision, c.next_seq, c.created_at, c.updated_at, c.timer_id, c.timer_due
-         FROM n, conversations AS c WHERE c.conversation = ?1",
-        rusqlite::params![template, first, count],
-    )?;
-    transaction.execute(
-        "INSERT INTO outputs (conversation, seq, body, at)
-         SELECT c.conversation, o.seq, o.body, o.at
-         FROM conversations AS c, outputs AS o
-         WHERE c.conversation >= ?2 AND o.conversation = ?1",
-        rusqlite::params![template, first],
-    )?;
-    transaction.execute(
-        "INSERT INTO messages (conversation, message_id, first_seq, last_seq, status, notices, at)
-         SELECT c.conversation, c.id || '-0', m.first_seq, m.last_seq, m.status, m.notices, m.at
-         FROM conversations AS c, messages AS m
-         WHERE c.conversation >= ?2 AND m.conversation = ?1",
-        rusqlite::params![template, first],
-    )?;
-    transaction.commit()?;
-    Ok(())
+impl Servers {
+    /// Starts `plan.instances` servers on `store`, one after the other (the first applies the
+    /// migrations).
+    fn start(plan: &LoadPlan, flows: &Path, store: &BenchStore) -> anyhow::Result<Servers> {
+        let url = store.server_url();
+        let servers = (0..plan.instances.max(1))
+            .map(|_| FlowbotServer::start(&plan.flowbot, flows, &url))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Servers(servers))
+    }
+
+    /// Their base URLs.
+    fn bases(&self) -> Vec<String> {
+        self.0.iter().map(|server| server.base.clone()).collect()
+    }
+
+    /// Stops them all with SIGTERM.
+    fn stop(self) -> anyhow::Result<()> {
+        for server in self.0 {
+            server.stop()?;
+        }
+        Ok(())
+    }
 }
 
 /// The mean of a duration metric of Prometheus text, from its `_sum` and `_count` (added up
@@ -609,7 +650,7 @@ fn ratio(part: f64, whole: f64) -> f64 {
 fn table(report: &LoadReport) -> String {
     let mut table = format!(
         "\n{:<44} {:>12}\n{:<44} {:>12.0}\n{:<44} {:>12.0}\n{:<44} {:>12.3}\n{:<44} {:>12}\n{:<44} {:>12}\n{:<44} {:>12.0}\n{:<44} {:>12.1}\n",
-        "flowbot serve, SQLite",
+        format!("flowbot serve, {} x {}", report.store, report.instances),
         format!("c={}", report.concurrency),
         "durable turns per second",
         report.turns_per_s,
@@ -627,11 +668,13 @@ fn table(report: &LoadReport) -> String {
         report.server_peak_rss_mb,
     );
     table.push_str(&format!(
-        "{:<44} {:>12.1}\n{:<44} {:>12.1}\n{:<44} {:>12}\n",
+        "{:<44} {:>12.1}\n{:<44} {:>12.1}\n{:<44} {:>12.1}\n{:<44} {:>12}\n",
         "server CPU per turn (µs)",
         report.server_cpu_us_per_turn,
         "server CPU per GET /healthz (µs)",
         report.server_cpu_us_per_request,
+        "PostgreSQL's CPU per turn (µs)",
+        report.database_cpu_us_per_turn,
         "server threads",
         report.server_threads,
     ));

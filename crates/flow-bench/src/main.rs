@@ -113,6 +113,14 @@ struct ServeArgs {
     /// Worker threads of the bench's client and of the webhook server.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// The store: `sqlite` (a temporary file) or a `postgres://` URL, in whose database the run
+    /// makes a schema of its own and drops it after.
+    #[arg(long, value_name = "URL", default_value = "sqlite")]
+    store: String,
+    /// Server processes on the one store (PostgreSQL); a conversation's consecutive messages
+    /// go to different ones, round-robin.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
     /// The `flowbot` binary [default: built by cargo next to this bench, in the same profile].
     #[arg(long, value_name = "PATH")]
     flowbot: Option<std::path::PathBuf>,
@@ -282,6 +290,8 @@ fn serve_load(args: &ServeArgs) -> anyhow::Result<()> {
         rounds: args.rounds,
         workers: args.workers,
         flowbot,
+        store: args.store.clone(),
+        instances: args.instances.max(1),
         time_limit: Duration::from_secs(args.time_limit),
     };
     let report = load::run(&plan)?;

@@ -201,6 +201,31 @@ pub fn cpu_time(stat: &str) -> Option<Duration> {
     cpu_time_in(&std::fs::read_to_string(stat).ok()?)
 }
 
+/// The CPU time used so far by every process named `name` (its `comm`), added up: the
+/// PostgreSQL server's processes, say. A process that ended meanwhile is no longer counted.
+pub fn cpu_time_of_processes(name: &str) -> Duration {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter(|text| {
+            text.split_once('(')
+                .and_then(|(_, rest)| rest.rsplit_once(')'))
+                .is_some_and(|(comm, _)| comm == name)
+        })
+        .filter_map(|text| cpu_time_in(&text))
+        .sum()
+}
+
 /// The CPU time a `/proc/<pid>/stat` text gives.
 fn cpu_time_in(text: &str) -> Option<Duration> {
     // The command name in parentheses may hold spaces: count the fields after it.

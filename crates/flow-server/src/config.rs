@@ -20,6 +20,10 @@ pub struct ServerConfig {
     pub outbound_url: Option<String>,
     /// Bearer tokens accepted on `/v1`; none means no authentication (loopback only).
     pub tokens: Vec<String>,
+    /// Bots open to the web chat and the widget without a token (`--public-bot`).
+    pub public_bots: Vec<String>,
+    /// Requests a minute one address may make to the public endpoints (default 60).
+    pub public_rate_limit: u32,
     /// Listen on a non-loopback address without tokens.
     pub insecure_no_auth: bool,
     /// A file of secrets for `{{secret.NAME}}`, besides `FLOWBOT_SECRET_*`.
@@ -46,6 +50,8 @@ impl Default for ServerConfig {
             allow_webhook: Vec::new(),
             outbound_url: None,
             tokens: Vec::new(),
+            public_bots: Vec::new(),
+            public_rate_limit: crate::DEFAULT_RATE_PER_MINUTE,
             insecure_no_auth: false,
             secrets_file: None,
             limits: RequestLimits::default(),

@@ -32,19 +32,22 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub use config::{RequestLimits, ServerConfig};
 pub use engine::{Answer, Engine, Running, DEFAULT_LEASE_TTL, MIN_LEASE_TTL};
 pub use error::ApiError;
+pub use routes::public::{PublicAccess, DEFAULT_RATE_PER_MINUTE};
 pub use routes::ApiDoc;
 pub use server::{serve, ServeError};
 pub use wire::BotInfo;
 
 use store::Store;
 
-/// What every request handler shares: the engine, the accepted tokens, the flows folder (for
-/// reloads) and the shutdown signal.
+/// What every request handler shares: the engine, the accepted tokens, the public bots and
+/// their rate limit, the flows folder (for reloads) and the shutdown signal.
 pub struct AppState<S> {
     /// Runs the turns.
     pub engine: Arc<Engine<S>>,
     /// Bearer tokens accepted on `/v1`; empty means none is asked for.
     pub tokens: Vec<String>,
+    /// The bots open to the web chat without a token, and their rate limit.
+    pub public: PublicAccess,
     /// Where the flows are read from on a reload.
     pub flows: PathBuf,
     /// True once the server is shutting down.
@@ -63,10 +66,17 @@ impl<S: Store> AppState<S> {
         AppState {
             engine,
             tokens,
+            public: PublicAccess::default(),
             flows,
             stop,
             reloading: Mutex::new(()),
         }
+    }
+
+    /// The same state with `public` bots open to the web chat.
+    pub fn with_public(mut self, public: PublicAccess) -> AppState<S> {
+        self.public = public;
+        self
     }
 
     /// Loads the flows again and runs them, or refuses them all with their errors while the
@@ -79,6 +89,11 @@ impl<S: Store> AppState<S> {
         match bots::load(&self.flows) {
             Ok(bots) => {
                 let list = bots.list.clone();
+                for bot in self.public.bots() {
+                    if bots.project.flow(bot).is_none() {
+                        tracing::warn!(bot, "a public bot is gone from the flows folder; its web chat answers unknown_bot");
+                    }
+                }
                 self.engine.replace_bots(bots);
                 tracing::info!(bots = list.len(), "flows reloaded");
                 Ok(list)

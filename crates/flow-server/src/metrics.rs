@@ -1,6 +1,6 @@
 //! What `/metrics` shows, in Prometheus text: turns by bot and status, webhook outcomes by
 //! error type, turn, webhook and commit durations, turns in flight, timers pending and outbound
-//! deliveries failed.
+//! deliveries failed, and public requests refused by the rate limit.
 //!
 //! The figures are recorded with the `metrics` facade and rendered by its Prometheus exporter;
 //! the recorder is installed once per process, the first time a server is built.
@@ -50,6 +50,10 @@ fn describe() {
     );
     metrics::describe_gauge!("flowbot_turns_in_flight", "Turns running now.");
     metrics::describe_gauge!("flowbot_timers_pending", "Timers stored and not yet fired.");
+    metrics::describe_counter!(
+        "flowbot_public_rate_limited_total",
+        "Requests to the public endpoints refused by the rate limit."
+    );
     metrics::describe_counter!(
         "flowbot_outbound_failures_total",
         "Outbound deliveries that failed (each is tried again)."
@@ -122,6 +126,11 @@ pub fn webhook_outcome(webhook: &WebhookTrace) {
 /// How many timers are pending now.
 pub fn timers_pending(count: u64) {
     metrics::gauge!("flowbot_timers_pending").set(count as f64);
+}
+
+/// A request to the public endpoints was over its address's rate limit.
+pub fn public_rate_limited() {
+    metrics::counter!("flowbot_public_rate_limited_total").increment(1);
 }
 
 /// An outbound delivery failed.

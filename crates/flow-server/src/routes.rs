@@ -1,6 +1,8 @@
 //! The HTTP API: one handler per endpoint of the contract, the bearer-token check on `/v1`,
 //! and the OpenAPI document derived from the handlers.
 //!
+//! The public endpoints of the web chat are in `public`, its page and assets in `web`.
+//!
 //! Handlers read bodies and path parameters themselves, so that every refusal, a body that is
 //! not JSON included, gets the contract's error body instead of axum's plain text.
 
@@ -26,6 +28,9 @@ use crate::error::ApiError;
 use crate::store::{ConversationKey, Store};
 use crate::wire::{self, BotsList, ConversationView, Health, MessageRequest, StartRequest};
 use crate::AppState;
+
+pub mod public;
+mod web;
 
 /// The longest a `GET .../outputs` is held waiting.
 const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -54,6 +59,10 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
         ));
     Router::new()
         .nest("/v1", v1)
+        .nest_service("/public/v1", public::router(Arc::clone(&state)))
+        .route("/chat/{bot}", get(web::chat_page::<S>))
+        .route("/widget.js", get(web::widget))
+        .route("/assets/{name}", get(web::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz::<S>))
         .route("/metrics", get(metrics_text))
@@ -67,8 +76,13 @@ pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "flowbot", description = "Runs chatbot flows: one turn per user message, stored durably before it is answered."),
-    paths(list_bots, start, show, delete, message, outputs, reload, healthz, readyz, metrics_text, openapi_json),
+    paths(
+        list_bots, start, show, delete, message, outputs, reload,
+        public::start, public::message, public::outputs,
+        healthz, readyz, metrics_text, openapi_json
+    ),
     components(schemas(
+        public::PublicStartRequest, public::PublicMessageRequest,
         wire::MessageRequest, wire::StartRequest, wire::TurnAnswerDoc, wire::OutputDoc,
         wire::OutputsPageDoc, wire::ConversationView, wire::BotInfo, wire::BotsList,
         wire::ErrorBody, wire::ErrorDetail, wire::Health
@@ -336,14 +350,28 @@ async fn message<S: Store>(
     let key = conversation_key(&state, path)?;
     let limits = state.engine.limits();
     let request: MessageRequest = parse_body(body, limits.max_body_bytes).await?;
-    let chars = request.text.chars().count();
+    check_message(limits, &request.text, request.id.as_deref())?;
+    let answer = state
+        .engine
+        .message(key, request.text, request.id, request.variables)
+        .await?;
+    Ok(answer_response(StatusCode::OK, answer))
+}
+
+/// A message's text and id checked against the limits.
+fn check_message(
+    limits: &crate::RequestLimits,
+    text: &str,
+    message_id: Option<&str>,
+) -> Result<(), ApiError> {
+    let chars = text.chars().count();
     if chars > limits.max_text_chars {
         return Err(ApiError::TooLarge(format!(
             "`text` is {chars} characters, over the limit of {}",
             limits.max_text_chars
         )));
     }
-    if let Some(message_id) = &request.id {
+    if let Some(message_id) = message_id {
         if message_id.is_empty() || message_id.len() > limits.max_message_id_bytes {
             return Err(ApiError::InvalidRequest(format!(
                 "`id` is 1 to {} bytes; this one is {} bytes",
@@ -352,11 +380,7 @@ async fn message<S: Store>(
             )));
         }
     }
-    let answer = state
-        .engine
-        .message(key, request.text, request.id, request.variables)
-        .await?;
-    Ok(answer_response(StatusCode::OK, answer))
+    Ok(())
 }
 
 /// Shows a conversation.
@@ -470,6 +494,15 @@ async fn outputs<S: Store>(
     query: Result<Query<OutputsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let key = conversation_key(&state, path)?;
+    follow_outputs(&state, key, query).await
+}
+
+/// The outputs page of `key` as the query asks, held while the query's `wait` allows.
+async fn follow_outputs<S: Store>(
+    state: &AppState<S>,
+    key: ConversationKey,
+    query: Result<Query<OutputsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|rejection| {
         ApiError::InvalidRequest(format!("the query is not valid: {}", rejection.body_text()))
     })?;

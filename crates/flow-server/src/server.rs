@@ -15,7 +15,7 @@ use crate::engine::Engine;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, StoreUrl};
-use crate::{app, AppState};
+use crate::{app, AppState, PublicAccess};
 
 /// The server could not start, or failed while running.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,14 @@ pub enum ServeError {
     /// An `--allow-webhook` entry is not a host, an address or a CIDR range.
     #[error("--allow-webhook {0}: {1}")]
     AllowWebhook(String, #[source] AllowEntryError),
+    /// A `--public-bot` names no bot of the flows folder.
+    #[error("--public-bot {bot}: there is no bot `{bot}` in the flows folder{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownPublicBot {
+        /// The bot named.
+        bot: String,
+        /// The closest bot there is.
+        suggestion: Option<String>,
+    },
     /// The flows could not be loaded.
     #[error(transparent)]
     Flows(#[from] LoadError),
@@ -63,6 +71,14 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     let bots = bots::load(&config.flows)?;
     for warning in &bots.warnings {
         tracing::warn!("{warning}");
+    }
+    for bot in &config.public_bots {
+        if bots.project.flow(bot).is_none() {
+            return Err(ServeError::UnknownPublicBot {
+                bot: bot.clone(),
+                suggestion: bots.closest(bot),
+            });
+        }
     }
     match StoreUrl::parse(&config.store)? {
         StoreUrl::Sqlite(path) => serve_on(config, bots, SqliteStore::open(&path)?).await,
@@ -113,12 +129,16 @@ async fn serve_on<S: Store>(
         .with_lease_ttl(config.lease_ttl),
     );
     let (stop_sender, stop) = watch::channel(false);
-    let state = Arc::new(AppState::new(
-        Arc::clone(&engine),
-        config.tokens.clone(),
-        config.flows.clone(),
-        stop.clone(),
-    ));
+    let public = PublicAccess::new(config.public_bots.iter().cloned(), config.public_rate_limit);
+    let state = Arc::new(
+        AppState::new(
+            Arc::clone(&engine),
+            config.tokens.clone(),
+            config.flows.clone(),
+            stop.clone(),
+        )
+        .with_public(public),
+    );
     crate::metrics::handle();
     let listener = TcpListener::bind(config.listen)
         .await
@@ -149,7 +169,7 @@ async fn serve_on<S: Store>(
         )));
     }
     tokio::spawn(reload_on_hangup(Arc::clone(&state)));
-    tracing::info!(%address, store = %config.store, "flowbot serve is listening");
+    tracing::info!(%address, store = %config.store, public_bots = ?config.public_bots, "flowbot serve is listening");
     // One write, so that a supervisor or a test reading the line never sees half of it
     // (`eprintln!` writes an unbuffered stderr in pieces).
     let line = format!("flowbot serve: listening on http://{address}\n");
@@ -165,7 +185,9 @@ async fn serve_on<S: Store>(
         tracing::info!("stop signal: finishing the turns in flight");
         let _ = stop_sender.send(true);
     });
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown);
+    // The peer address is the public endpoints' rate-limit key.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(shutdown);
     let mut stopped = stop.clone();
     let serving = tokio::spawn(async move { server.await });
     // Serve until the stop signal, then give the turns in flight their grace.

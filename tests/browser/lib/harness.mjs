@@ -89,7 +89,7 @@ export function startFlowbot(args, { env, cwd } = {}) {
       reject(new Error(`flowbot ${args.join(" ")} did not start listening:\n${stderr}`));
     }, 30_000);
     const look = () => {
-      // Up to the line's end: the line may come in several chunks.
+      // Only a whole line: a chunk may end in the middle of the address.
       const match = /listening on (http:\/\/[^\s]+)\r?\n/.exec(stderr + stdout);
       if (match) {
         clearTimeout(timer);

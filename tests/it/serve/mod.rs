@@ -759,3 +759,65 @@ fn flowbot_migrate_brings_a_sqlite_file_up_to_date_and_says_so() {
     let serve = Serve::start(&dir, &[], &[]);
     drop(serve);
 }
+
+#[test]
+fn a_public_bot_that_is_not_in_the_flows_folder_stops_the_start_naming_it() {
+    let dir = scratch("unknown-public-bot");
+    std::fs::write(dir.join("flows/timers.yaml"), TIMERS_FLOW).unwrap();
+    let error = match Serve::try_start(&dir, &["--public-bot", "timer"], &[]) {
+        Ok(_) => panic!("a server with an unknown --public-bot started"),
+        Err(log) => log,
+    };
+    assert!(
+        error.contains(
+            "--public-bot timer: there is no bot `timer` in the flows folder (did you mean `timers`?)"
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_public_bot_is_served_without_a_token_while_v1_asks_for_one() {
+    let dir = scratch("public-bot");
+    std::fs::write(dir.join("flows/timers.yaml"), TIMERS_FLOW).unwrap();
+    let serve = Serve::start(
+        &dir,
+        &["--public-bot", "timers", "--public-rate-limit", "3"],
+        &[("FLOWBOT_API_TOKENS", "t-1")],
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let page = client.get(serve.url("/chat/timers")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let started = client
+        .post(serve.url("/public/v1/bots/timers/conversations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let v1 = client
+        .post(serve.conversation_url("timers", "c-1", "/messages"))
+        .body(r#"{"text": "hi"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.status(), 401);
+    // Two more starts use up the three a minute; the fourth is refused, and says when to retry.
+    for _ in 0..2 {
+        let started = client
+            .post(serve.url("/public/v1/bots/timers/conversations"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(started.status(), 201);
+    }
+    let refused = client
+        .post(serve.url("/public/v1/bots/timers/conversations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = serde_json::from_slice(&refused.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+}

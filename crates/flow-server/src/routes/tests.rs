@@ -2,6 +2,7 @@
 //! real SQLite store and bots loaded from a scratch folder: every error path with its status
 //! and body, authentication, replays, notices, following outputs, and the documents it serves.
 
+mod public;
 mod random_requests;
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use tempfile::TempDir;
 use tower::ServiceExt;
 
 use crate::store::sqlite::SqliteStore;
-use crate::{bots, AppState, Engine, RequestLimits};
+use crate::{bots, AppState, Engine, PublicAccess, RequestLimits};
 
 /// A bot that greets, asks two questions and ends; `age` is declared a number so that a preset
 /// can fail to fit it.
@@ -96,6 +97,16 @@ fn server_with(tokens: Vec<String>, secrets: Secrets) -> TestServer {
 
 /// A server running [`HELLO`] with `limits`.
 fn server_built(tokens: Vec<String>, secrets: Secrets, limits: RequestLimits) -> TestServer {
+    server_open(tokens, secrets, limits, PublicAccess::default())
+}
+
+/// A server running [`HELLO`] with `public` bots open to the web chat.
+fn server_open(
+    tokens: Vec<String>,
+    secrets: Secrets,
+    limits: RequestLimits,
+    public: PublicAccess,
+) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let flows = dir.path().join("flows");
     std::fs::create_dir(&flows).unwrap();
@@ -112,7 +123,7 @@ fn server_built(tokens: Vec<String>, secrets: Secrets, limits: RequestLimits) ->
         false,
     ));
     let (stop_sender, stop) = tokio::sync::watch::channel(false);
-    let state = Arc::new(AppState::new(engine, tokens, flows, stop));
+    let state = Arc::new(AppState::new(engine, tokens, flows, stop).with_public(public));
     TestServer {
         app: crate::app(state),
         _dir: dir,
@@ -547,6 +558,15 @@ async fn openapi_json_is_an_openapi_3_document_listing_every_path_of_the_contrac
         ),
         ("/v1/bots/{bot}/conversations/{conversation}/outputs", "get"),
         ("/v1/admin/reload", "post"),
+        ("/public/v1/bots/{bot}/conversations", "post"),
+        (
+            "/public/v1/bots/{bot}/conversations/{conversation}/messages",
+            "post",
+        ),
+        (
+            "/public/v1/bots/{bot}/conversations/{conversation}/outputs",
+            "get",
+        ),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
