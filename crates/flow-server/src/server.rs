@@ -149,7 +149,8 @@ async fn serve_on<S: Store>(
         )));
     }
     tokio::spawn(reload_on_hangup(Arc::clone(&state)));
-    tracing::info!(%address, store = %config.store, "flowbot serve is listening");
+    let store = crate::store::redacted_url(&config.store);
+    tracing::info!(%address, %store, "flowbot serve is listening");
     eprintln!("flowbot serve: listening on http://{address}");
     let shutdown = {
         let mut stop = stop.clone();

@@ -328,6 +328,23 @@ pub async fn migrate(url: &str) -> StoreResult<Vec<usize>> {
     }
 }
 
+/// `url` with the password of its user part masked (`postgres://flowbot:***@db/flowbot`), for
+/// logs and messages.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The user part ends at the last `@` before the host's path.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) if rest[..at].contains(':') => {
+            let user = rest[..at].split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***{}", &rest[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Which store a `--store` URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreUrl {
