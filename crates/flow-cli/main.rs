@@ -42,7 +42,7 @@ enum Command {
     Schema,
     /// Try a `save` path on a JSON payload, as a webhook step would (or list the paths in it).
     Extract(extract::Args),
-    /// Talk to a bot in the terminal, or script a conversation through a pipe.
+    /// Talk to a bot in the terminal or the browser (--web), or script a conversation through a pipe.
     Chat(chat::Args),
     /// Run one webhook step for real and show the response, its saves and its paths.
     Webhook(webhook::Args),

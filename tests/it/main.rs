@@ -1,7 +1,11 @@
 //! The one integration test binary: whole-program tests of the `flowbot` command and the crates together.
 
+// The web pages in Chromium: the browser tests under tests/browser/, run by node.
+mod browser;
 // `flowbot chat`: the simulator through a pseudo-terminal and through a pipe.
 mod chat;
+// `flowbot chat --web`: the loopback-only refusal and the simulator's JSON endpoints.
+mod chat_web;
 // `flowbot validate`, `graph` and `schema`, run as a user runs them.
 mod cli;
 // `flowbot extract`: save paths tried on JSON payloads, and the paths it suggests.

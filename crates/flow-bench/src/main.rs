@@ -5,9 +5,12 @@
 //! then the same conversations with the webhook answered in process on one core, then holds
 //! many idle conversations to count their bytes. It prints a table on standard error and one
 //! JSON line on standard output. `docs/performance.md` says how to read them.
+//!
+//! `flow-bench serve` measures the production server instead: see `load`.
 
 mod alloc;
 mod drive;
+mod load;
 mod memory;
 mod network;
 mod report;
@@ -70,9 +73,11 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Measures `flowbot serve`: durable turns over HTTP on SQLite, next to `GET /healthz`.
+    Serve(ServeArgs),
     /// The webhook server process (started by the bench itself).
     #[command(hide = true)]
-    Serve {
+    WebhookServer {
         /// Worker threads.
         #[arg(long, default_value_t = 2)]
         workers: usize,
@@ -85,17 +90,49 @@ enum Command {
     },
 }
 
+/// `flow-bench serve`: the production server under load.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Whole shop conversations (three turns each) per measurement, and three times as many
+    /// plain requests for the baseline.
+    #[arg(long, default_value_t = 5_000)]
+    conversations: usize,
+    /// Conversations (or plain requests) in progress at once.
+    #[arg(long, default_value_t = 50)]
+    concurrency: usize,
+    /// Measure again with this many more conversations stored, each waiting at the first
+    /// question (0: the empty store only).
+    #[arg(long, default_value_t = 0)]
+    stored: usize,
+    /// Conversations left at the first question to weigh them on disk.
+    #[arg(long, default_value_t = 10_000)]
+    waiting: usize,
+    /// Rounds each measurement is cut into, alternating conversations and plain requests.
+    #[arg(long, default_value_t = 4)]
+    rounds: usize,
+    /// Worker threads of the bench's client and of the webhook server.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// The `flowbot` binary [default: built by cargo next to this bench, in the same profile].
+    #[arg(long, value_name = "PATH")]
+    flowbot: Option<std::path::PathBuf>,
+    /// Seconds after which a measurement starts no new conversation or request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    time_limit: u64,
+}
+
 fn main() {
     let args = Args::parse();
-    let outcome = match args.command {
-        Some(Command::Serve {
+    let outcome = match &args.command {
+        Some(Command::Serve(serve)) => serve_load(serve),
+        Some(Command::WebhookServer {
             workers,
             delay_us,
             max_seconds,
         }) => server::serve(
-            workers,
-            Duration::from_micros(delay_us),
-            Duration::from_secs(max_seconds),
+            *workers,
+            Duration::from_micros(*delay_us),
+            Duration::from_secs(*max_seconds),
         ),
         None => bench(&args),
     };
@@ -229,6 +266,55 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         eprintln!("warning: the time limit cut a run short; the figures cover what was done");
     }
     Ok(())
+}
+
+/// `flow-bench serve`: finds (or builds) `flowbot`, runs the load, prints the JSON line.
+fn serve_load(args: &ServeArgs) -> anyhow::Result<()> {
+    let flowbot = match &args.flowbot {
+        Some(path) => path.clone(),
+        None => built_flowbot()?,
+    };
+    let plan = load::LoadPlan {
+        conversations: args.conversations.max(1),
+        concurrency: args.concurrency.max(1),
+        stored: args.stored,
+        waiting: args.waiting.max(1),
+        rounds: args.rounds,
+        workers: args.workers,
+        flowbot,
+        time_limit: Duration::from_secs(args.time_limit),
+    };
+    let report = load::run(&plan)?;
+    println!("{}", serde_json::to_string(&report)?);
+    if report.errors > 0 {
+        anyhow::bail!("{} turns or requests failed", report.errors);
+    }
+    Ok(())
+}
+
+/// The `flowbot` binary beside this one. Under `cargo run` it is built first, in the same
+/// profile, so that the bench never measures a stale server.
+fn built_flowbot() -> anyhow::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe().context("finding the bench's own binary")?;
+    let dir = exe.parent().context("the bench's folder")?;
+    let flowbot = dir.join("flowbot");
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "--quiet", "--bin", "flowbot"]);
+        if dir.file_name().is_some_and(|name| name == "release") {
+            build.arg("--release");
+        }
+        let status = build
+            .status()
+            .context("running cargo build --bin flowbot")?;
+        anyhow::ensure!(status.success(), "cargo build --bin flowbot failed");
+    }
+    anyhow::ensure!(
+        flowbot.exists(),
+        "{} is missing: build it with `cargo build --release --bin flowbot`, or pass --flowbot PATH",
+        flowbot.display()
+    );
+    Ok(flowbot)
 }
 
 /// `part / whole`, or 0 when nothing was measured.

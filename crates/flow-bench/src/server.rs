@@ -1,6 +1,6 @@
 //! The webhook server: a separate process, so its work is not counted as the bench's own.
 //!
-//! The bench runs its own binary again with the hidden `serve` command. That process answers
+//! The bench runs its own binary again with the hidden `webhook-server` command. That process answers
 //! `GET /products` with the shop's products JSON on a free port of 127.0.0.1 and prints the
 //! port on its first line. It stops when its standard input closes (the bench ended, however it
 //! ended), when it is killed, or after a time limit, whichever comes first.
@@ -71,7 +71,7 @@ impl ServerProcess {
     ) -> anyhow::Result<ServerProcess> {
         let exe = std::env::current_exe().context("finding the bench's own binary")?;
         let mut child = Command::new(exe)
-            .args(["serve", "--workers", &workers.to_string()])
+            .args(["webhook-server", "--workers", &workers.to_string()])
             .args(["--delay-us", &delay.as_micros().to_string()])
             .args(["--max-seconds", &max_lifetime.as_secs().max(1).to_string()])
             .stdin(Stdio::piped())

@@ -22,13 +22,18 @@ pub const PRODUCTS: &str = r#"{"products":[{"id":1,"title":"iPhone 9","category"
 /// What the bot says when the third turn picks the second product by answering `2`.
 const PICKED_TEXT: &str = "You picked iPhone X.";
 
-/// The shop bot, calling `url` instead of the shop's real address.
-pub fn flow(url: &str) -> anyhow::Result<Flow> {
+/// The shop bot's file, calling `url` instead of the shop's real address.
+pub fn source_calling(url: &str) -> anyhow::Result<String> {
     ensure!(
         SHOP.contains(SHOP_URL),
         "flows/shop.yaml no longer calls {SHOP_URL}"
     );
-    let source = SHOP.replace(SHOP_URL, url);
+    Ok(SHOP.replace(SHOP_URL, url))
+}
+
+/// The shop bot, calling `url` instead of the shop's real address.
+pub fn flow(url: &str) -> anyhow::Result<Flow> {
+    let source = source_calling(url)?;
     flow_core::load(&source)
         .into_flow()
         .context("the shop bot does not load")

@@ -15,11 +15,12 @@
 //! `success` answers `{}`, so a `save` with a `default` stores it and any other fails with the
 //! `KeyError` a real empty object would give.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anstyle::{AnsiColor, Style};
-use flow_core::flow::VarType;
+use flow_core::flow::{Save, VarType};
 use flow_http::{AcceptStatus, Secrets, WebhookError};
 use flow_runtime::{
     HttpRunner, RunOutcome, RunnerError, WebhookCall, WebhookResponse, WebhookRunner,
@@ -84,7 +85,7 @@ enum Choice {
 }
 
 /// Why a fake success was not taken as it is.
-enum Refusal {
+pub(crate) enum Refusal {
     /// A list-typed variable would get something else: the payload is refused (S18).
     ListType(WebhookError),
     /// Another problem: the step would fail with it, if the author wants that.
@@ -225,7 +226,7 @@ impl Chooser {
                 return Ok(None);
             };
             let response = success_response(&call.request.accept, &payload);
-            match check(call, &response) {
+            match check(&Shape::of(call), &response) {
                 Ok(saves) => {
                     for (name, value) in saves {
                         let value = self.secrets.redact_json(&value);
@@ -315,6 +316,12 @@ impl Chooser {
     }
 }
 
+impl super::SimRunner for Chooser {
+    fn take_used(&self) -> Vec<Used> {
+        Chooser::take_used(self)
+    }
+}
+
 impl WebhookRunner for Chooser {
     async fn run(&self, call: WebhookCall<'_>) -> Result<RunOutcome, RunnerError> {
         let choice = match self.mode {
@@ -362,31 +369,61 @@ pub(crate) fn failure_response(accept: &AcceptStatus, payload: &Value) -> Webhoo
     WebhookResponse::json(status, payload)
 }
 
+/// What a fake payload is checked against: a step's saves, the statuses it accepts, and the
+/// declared types of its bot's variables. Owned, so that the web simulator can keep it while
+/// the step waits.
+#[derive(Debug, Clone)]
+pub(crate) struct Shape {
+    pub(crate) saves: Vec<Save>,
+    pub(crate) accept: AcceptStatus,
+    declared: HashMap<String, VarType>,
+}
+
+impl Shape {
+    /// The shape of the step `call` runs.
+    pub(crate) fn of(call: &WebhookCall<'_>) -> Shape {
+        let declared = call
+            .webhook
+            .save
+            .iter()
+            .filter_map(|save| {
+                let decl = call.flow.variables().get(&save.to)?;
+                Some((save.to.clone(), decl.var_type?))
+            })
+            .collect();
+        Shape {
+            saves: call.webhook.save.clone(),
+            accept: call.request.accept.clone(),
+            declared,
+        }
+    }
+
+    /// The declared type of variable `name`, if it has one.
+    pub(crate) fn declared(&self, name: &str) -> Option<VarType> {
+        self.declared.get(name).copied()
+    }
+}
+
 /// Runs a response through classification and every save of the step, as the executor will.
-fn check(
-    call: &WebhookCall<'_>,
+pub(crate) fn check(
+    shape: &Shape,
     response: &WebhookResponse,
 ) -> Result<Vec<(String, Value)>, Refusal> {
     let body = flow_http::classify(
         response.status,
         &response.headers,
         &response.body,
-        &call.request.accept,
+        &shape.accept,
     )
     .map_err(Refusal::Fails)?;
-    let declared = |name: &str| {
-        call.flow
-            .variables()
-            .get(name)
-            .and_then(|decl| decl.var_type)
-    };
-    let error = match extract(&call.webhook.save, &body, &declared) {
+    let declared = |name: &str| shape.declared(name);
+    let error = match extract(&shape.saves, &body, &declared) {
         Ok(saves) => return Ok(saves),
         Err(error) => error,
     };
     // A list-typed variable's path is checked on its own, so that it blocks even when another
     // path failed first.
-    for save in &call.webhook.save {
+    for save in &shape.saves {
         if declared(&save.to) != Some(VarType::List) {
             continue;
         }

@@ -5,12 +5,14 @@
 //! stdin is not a terminal, user messages are read line by line and a plain transcript is
 //! printed, so a conversation can be scripted. Lines starting with `/` are commands
 //! ([`commands`]); `--record` writes the conversation as a conversation test ([`record`]).
+//! `--web` serves the same session as a page in the browser ([`web`]).
 
 mod chooser;
 mod commands;
 mod pipe;
 mod record;
 mod terminal;
+mod web;
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -56,6 +58,14 @@ pub struct Args {
     /// A file of `NAME=value` lines for `{{secret.NAME}}` (FLOWBOT_SECRET_NAME variables win).
     #[arg(long, value_name = "FILE")]
     secrets: Option<PathBuf>,
+    /// Serve the simulator as a web page on a loopback address instead (its "save as test"
+    /// replaces --record, and each webhook step asks on the page).
+    #[arg(long, conflicts_with_all = ["webhooks", "record"])]
+    web: bool,
+    /// With --web: the loopback address to listen on [default: 127.0.0.1:8090]; port 0 picks
+    /// a free one.
+    #[arg(long, value_name = "ADDR", requires = "web")]
+    listen: Option<std::net::SocketAddr>,
 }
 
 /// Runs the simulator until the user quits or stdin ends.
@@ -71,6 +81,18 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     };
     let secrets =
         Arc::new(Secrets::load(args.secrets.as_deref()).context("loading the secrets of the bot")?);
+    if args.web {
+        return web::run(web::Setup {
+            project,
+            bot,
+            file: args.file,
+            presets,
+            start,
+            secrets,
+            listen: args.listen.unwrap_or(web::DEFAULT_LISTEN),
+        })
+        .await;
+    }
     let interactive = io::stdin().is_terminal();
     let mode = args.webhooks.unwrap_or(if interactive {
         WebhookMode::Ask
@@ -99,7 +121,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         .banner(&bot, &args.file, mode, args.record.as_deref());
     let mut session = Session {
         executor,
-        console,
+        screen: console.screen.clone(),
         secrets,
         bot,
         presets,
@@ -108,7 +130,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         n_conversations: 0,
         recorder,
     };
-    session.chat().await
+    session.chat(&console).await
 }
 
 /// Loads the flow at `path` with the flows of its folder (the bots it may jump to), and returns
@@ -190,14 +212,14 @@ pub(crate) trait Screen: Send + Sync {
 
 /// The screen and the line source, shared by the session and the webhook chooser.
 pub(crate) struct Console {
-    pub(crate) screen: Box<dyn Screen>,
+    pub(crate) screen: Arc<dyn Screen>,
     input: Mutex<Box<dyn LineSource>>,
 }
 
 impl Console {
     pub(crate) fn new(screen: Box<dyn Screen>, input: Box<dyn LineSource>) -> Console {
         Console {
-            screen,
+            screen: Arc::from(screen),
             input: Mutex::new(input),
         }
     }
@@ -223,10 +245,17 @@ struct Running {
     told: (Status, Option<u64>),
 }
 
+/// What answers a session's webhook steps: the terminal's [`Chooser`] or the web simulator's
+/// runner.
+pub(crate) trait SimRunner: flow_runtime::WebhookRunner {
+    /// The outcomes given since the last call, in order, for the recording.
+    fn take_used(&self) -> Vec<chooser::Used>;
+}
+
 /// One simulator session: possibly several conversations (after `/restart` or `/goto`).
-struct Session {
-    executor: Executor<Chooser>,
-    console: Arc<Console>,
+pub(crate) struct Session<R: SimRunner> {
+    executor: Executor<R>,
+    screen: Arc<dyn Screen>,
     secrets: Arc<Secrets>,
     /// The bot of the file given.
     bot: String,
@@ -237,36 +266,58 @@ struct Session {
     recorder: Option<Recorder>,
 }
 
-impl Session {
-    async fn chat(&mut self) -> Result<ExitCode> {
-        let (bot, block, presets) = (self.bot.clone(), self.start.clone(), self.presets.clone());
-        self.start_conversation(&bot, block, presets).await?;
+impl Session<Chooser> {
+    async fn chat(&mut self, console: &Console) -> Result<ExitCode> {
+        self.begin().await?;
         loop {
             if self.executor.runner().quit_requested() {
                 break;
             }
-            let line = match self.console.read(self.console.screen.prompt()) {
+            let line = match console.read(self.screen.prompt()) {
                 ReadLine::Line(line) => line,
                 ReadLine::Interrupted => {
-                    self.console.screen.note("(Ctrl-D or /quit leaves)");
+                    self.screen.note("(Ctrl-D or /quit leaves)");
                     continue;
                 }
                 ReadLine::Eof => break,
             };
-            match commands::parse(&line) {
-                Some(Ok(Command::Quit)) => break,
-                Some(Ok(command)) => self.command(command).await?,
-                Some(Err(error)) => self.console.screen.error(&error),
-                None => self.message(commands::unescape(&line)).await?,
+            if self.line(&line).await? == Go::Quit {
+                break;
             }
         }
         self.finish_case();
         if let Some(recorder) = &self.recorder {
             for line in recorder.write()? {
-                self.console.screen.note(&line);
+                self.screen.note(&line);
             }
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Whether a session goes on after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Go {
+    On,
+    Quit,
+}
+
+impl<R: SimRunner> Session<R> {
+    /// Starts the first conversation.
+    pub(crate) async fn begin(&mut self) -> Result<()> {
+        let (bot, block, presets) = (self.bot.clone(), self.start.clone(), self.presets.clone());
+        self.start_conversation(&bot, block, presets).await
+    }
+
+    /// Handles a line the author typed: a command, or a message for the bot.
+    pub(crate) async fn line(&mut self, line: &str) -> Result<Go> {
+        match commands::parse(line) {
+            Some(Ok(Command::Quit)) => return Ok(Go::Quit),
+            Some(Ok(command)) => self.command(command).await?,
+            Some(Err(error)) => self.screen.error(&error),
+            None => self.message(commands::unescape(line)).await?,
+        }
+        Ok(Go::On)
     }
 
     /// Starts a new conversation of `bot`, recording it as a new case.
@@ -312,7 +363,7 @@ impl Session {
             return Ok(());
         };
         let text = pick_option(&state.options, line).unwrap_or(line).to_owned();
-        self.console.screen.user(line, &text);
+        self.screen.user(line, &text);
         // Saved at the next revision after each turn, as the server's store does: a webhook
         // step's `Idempotency-Key` shows the value the server would send.
         let revision = state.conversation.revision();
@@ -326,7 +377,7 @@ impl Session {
     }
 
     async fn command(&mut self, command: Command) -> Result<()> {
-        let screen = &self.console.screen;
+        let screen = &self.screen;
         match command {
             Command::Help => screen.lines(commands::HELP),
             Command::Vars => {
@@ -375,7 +426,7 @@ impl Session {
         let block = match commands::known_block(flow, block) {
             Ok(block) => block,
             Err(error) => {
-                self.console.screen.error(&format!("{error:#}"));
+                self.screen.error(&format!("{error:#}"));
                 return Ok(());
             }
         };
@@ -385,8 +436,7 @@ impl Session {
             .iter()
             .map(|(name, value)| (name.to_string(), Value::clone(value)))
             .collect();
-        self.console
-            .screen
+        self.screen
             .note(&format!("going to `{block}`, variables kept"));
         self.start_conversation(&bot, Some(block), variables).await
     }
@@ -399,12 +449,12 @@ impl Session {
         let flow = self.executor.project().flow(state.conversation.bot());
         let (name, value) = match flow.map(|flow| commands::parse_assignment(assignment, flow)) {
             Some(Ok(parsed)) => parsed,
-            Some(Err(error)) => return self.console.screen.error(&format!("{error:#}")),
+            Some(Err(error)) => return self.screen.error(&format!("{error:#}")),
             None => return,
         };
         let shown = commands::short_json(&self.secrets.redact_json(&value), 200);
         state.conversation.preset(&name, value);
-        self.console.screen.note(&format!("{name} = {shown}"));
+        self.screen.note(&format!("{name} = {shown}"));
         if let Some(recorder) = &mut self.recorder {
             recorder.taint(
                 "a /set in the middle of a conversation cannot be replayed by a test \
@@ -420,7 +470,7 @@ impl Session {
             return;
         };
         let items = interleave(&turn);
-        show_items(&*self.console.screen, &items, &self.secrets);
+        show_items(&*self.screen, &items, &self.secrets);
         if let Some(options) = turn
             .messages()
             .last()
@@ -430,9 +480,9 @@ impl Session {
         }
         let told = (turn.status, turn.timer.as_ref().map(|timer| timer.id));
         if told != state.told {
-            show_status(&*self.console.screen, &turn, &state.conversation);
+            show_status(&*self.screen, &turn, &state.conversation);
         }
-        show_notices(&*self.console.screen, &turn);
+        show_notices(&*self.screen, &turn);
         state.told = told;
         if let Some(recorder) = &mut self.recorder {
             recorder.turn(user, fired, &items, &used, &turn, &state.conversation);

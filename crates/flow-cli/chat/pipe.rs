@@ -84,23 +84,7 @@ impl Screen for PlainScreen {
     }
 
     fn webhook(&self, trace: &WebhookTrace) {
-        let request = match (&trace.method, &trace.url) {
-            (Some(method), Some(url)) => format!(" {method} {url}"),
-            _ => String::new(),
-        };
-        let outcome = match &trace.outcome {
-            WebhookOutcome::Success { status, saved } if saved.is_empty() => format!("{status}"),
-            WebhookOutcome::Success { status, saved } => {
-                format!("{status}, saved {}", saved.join(", "))
-            }
-            WebhookOutcome::Failure {
-                kind,
-                message,
-                variable,
-                ..
-            } => format!("{kind}: {message} (into `{variable}`)"),
-        };
-        print(&format!("webhook {}:{request} -> {outcome}\n", trace.block));
+        print(&format!("{}\n", webhook_line(trace)));
     }
 
     fn error(&self, text: &str) {
@@ -123,4 +107,25 @@ impl Screen for PlainScreen {
 /// A message on one transcript line: its line breaks written `\n`.
 fn one_line(text: &str) -> String {
     text.replace('\n', "\\n")
+}
+
+/// A webhook step on one line: `webhook BLOCK: METHOD URL -> OUTCOME`.
+pub(crate) fn webhook_line(trace: &WebhookTrace) -> String {
+    let request = match (&trace.method, &trace.url) {
+        (Some(method), Some(url)) => format!(" {method} {url}"),
+        _ => String::new(),
+    };
+    let outcome = match &trace.outcome {
+        WebhookOutcome::Success { status, saved } if saved.is_empty() => format!("{status}"),
+        WebhookOutcome::Success { status, saved } => {
+            format!("{status}, saved {}", saved.join(", "))
+        }
+        WebhookOutcome::Failure {
+            kind,
+            message,
+            variable,
+            ..
+        } => format!("{kind}: {message} (into `{variable}`)"),
+    };
+    format!("webhook {}:{request} -> {outcome}", trace.block)
 }

@@ -34,7 +34,7 @@ pub(crate) struct Recorder {
 }
 
 /// The case being recorded.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct CaseRecord {
     variables: Mapping,
     start_at: Option<String>,
@@ -74,6 +74,36 @@ impl Recorder {
             skipped: Vec::new(),
             current: None,
         })
+    }
+
+    /// A recorder that keeps the conversations with the flow at `flow_file` without a file of
+    /// its own: the web simulator writes one with [`Recorder::save_current`] when asked.
+    pub(crate) fn in_memory(flow_file: &Path, secrets: Arc<Secrets>) -> Result<Recorder> {
+        let flow_file = flow_file
+            .canonicalize()
+            .with_context(|| format!("finding {}", flow_file.display()))?;
+        Ok(Recorder {
+            path: PathBuf::new(),
+            flow_file,
+            secrets,
+            cases: Vec::new(),
+            skipped: Vec::new(),
+            current: None,
+        })
+    }
+
+    /// Writes the conversation being recorded, as it is now, to the test file `path` as one
+    /// case (added to the file's cases when it exists), and goes on recording it. Says what it
+    /// did, one line per remark.
+    pub(crate) fn save_current(
+        &self,
+        path: &Path,
+        conversation: &Conversation,
+    ) -> Result<Vec<String>> {
+        let mut copy = Recorder::new(path, &self.flow_file, self.secrets.clone())?;
+        copy.current = self.current.clone();
+        copy.finish(conversation);
+        copy.write()
     }
 
     /// Starts recording a conversation of `flow` at `block` with `variables` preset; those equal

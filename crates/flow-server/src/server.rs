@@ -151,7 +151,10 @@ async fn serve_on<S: Store>(
     tokio::spawn(reload_on_hangup(Arc::clone(&state)));
     let store = crate::store::redacted_url(&config.store);
     tracing::info!(%address, %store, "flowbot serve is listening");
-    eprintln!("flowbot serve: listening on http://{address}");
+    // One write, so that a supervisor or a test reading the line never sees half of it
+    // (`eprintln!` writes an unbuffered stderr in pieces).
+    let line = format!("flowbot serve: listening on http://{address}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     let shutdown = {
         let mut stop = stop.clone();
         async move {

@@ -591,6 +591,10 @@ async fn a_webhook_to_a_local_address_is_blocked_stored_and_the_bot_goes_on() {
             stub.url("/products")
                 .replace("127.0.0.1", "[::ffff:127.0.0.1]"),
         ),
+        (
+            "ipv6-loopback",
+            stub.url("/products").replace("127.0.0.1", "[::1]"),
+        ),
         ("private", "http://10.0.0.1/products".to_owned()),
         (
             "metadata",
@@ -604,7 +608,14 @@ async fn a_webhook_to_a_local_address_is_blocked_stored_and_the_bot_goes_on() {
     }
     let serve = Serve::start(&dir, &[], &[]);
     let api = Api::new();
-    for name in ["loopback", "localhost", "mapped", "private", "metadata"] {
+    for name in [
+        "loopback",
+        "localhost",
+        "mapped",
+        "ipv6-loopback",
+        "private",
+        "metadata",
+    ] {
         let bot = format!("shop-{name}");
         api.message(&serve.base, &bot, "b-1", "hi", "m1")
             .await
@@ -631,6 +642,82 @@ async fn a_webhook_to_a_local_address_is_blocked_stored_and_the_bot_goes_on() {
         stub.users().is_empty(),
         "nothing reached the stub: {:?}",
         stub.users()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_listed_targets_go_through_and_a_redirect_to_a_private_address_is_blocked() {
+    // The allowed cases of the test above, on a server that allows them. `[::1]`, 10.0.0.1 and
+    // 169.254.169.254 are left out: tests listen on 127.0.0.1 only and call no other address.
+    let dir = scratch("allowed");
+    let stub = Stub::start();
+    for (name, url) in [
+        ("loopback", stub.url("/products")),
+        (
+            "localhost",
+            stub.url("/products").replace("127.0.0.1", "localhost"),
+        ),
+        (
+            "mapped",
+            stub.url("/products")
+                .replace("127.0.0.1", "[::ffff:127.0.0.1]"),
+        ),
+        ("redirect", stub.url("/redirect-private")),
+    ] {
+        let flow = std::fs::read_to_string(shop_flow(&dir, &url)).unwrap();
+        std::fs::remove_file(dir.join("flows/shop.yaml")).unwrap();
+        let flow = flow.replace("bot: shop", &format!("bot: shop-{name}"));
+        std::fs::write(dir.join(format!("flows/{name}.yaml")), flow).unwrap();
+    }
+    let allow = [
+        "--allow-webhook",
+        "127.0.0.1",
+        "--allow-webhook",
+        "localhost",
+    ];
+    let serve = Serve::start(&dir, &allow, &[]);
+    let api = Api::new();
+    for (number, name) in ["loopback", "localhost", "mapped"].into_iter().enumerate() {
+        let bot = format!("shop-{name}");
+        api.message(&serve.base, &bot, "a-1", "hi", "m1")
+            .await
+            .unwrap();
+        let user = format!("Ada{number}");
+        let reply = api
+            .message(&serve.base, &bot, "a-1", &user, "m2")
+            .await
+            .unwrap();
+        let texts = texts(&reply.json);
+        assert!(
+            texts[0].starts_with(&format!("{user}, we have: ")),
+            "{name}: {texts:?}"
+        );
+        assert_eq!(stub.users().get(&user), Some(&1), "{name}");
+    }
+
+    api.message(&serve.base, "shop-redirect", "r-1", "hi", "m1")
+        .await
+        .unwrap();
+    let reply = api
+        .message(&serve.base, "shop-redirect", "r-1", "Ada", "m2")
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&reply.json),
+        ["Sorry Ada, the shop is closed."],
+        "S4, the bot goes on"
+    );
+    let shown = api
+        .get(&serve.conversation_url("shop-redirect", "r-1", ""))
+        .await;
+    let failure = &shown.json["variables"]["shop failure"];
+    assert_eq!(failure["type"], "ConnectionError", "{failure}");
+    let message = failure["message"].as_str().unwrap();
+    assert!(
+        message.contains("10.0.0.1")
+            && message.contains("blocked")
+            && message.contains("--allow-webhook"),
+        "{message}"
     );
 }
 

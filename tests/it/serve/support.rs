@@ -307,6 +307,7 @@ impl Stub {
             .route("/products", get(stub_products))
             .route("/slow-products", get(stub_slow_products))
             .route("/outbound", post(stub_outbound))
+            .route("/redirect-private", get(stub_redirect_private))
             .with_state(Arc::clone(&state));
         let (address, stop) = crate::support::spawn_server(app);
         Stub {
@@ -367,6 +368,15 @@ async fn stub_products(
     let user = query.get("user").cloned().unwrap_or_default();
     count_user(&state, &user, &headers);
     Json(products())
+}
+
+/// A redirect to a private address, which a server's webhook must not follow.
+async fn stub_redirect_private() -> Response {
+    (
+        StatusCode::FOUND,
+        [(axum::http::header::LOCATION, "http://10.0.0.1/products")],
+    )
+        .into_response()
 }
 
 /// Counts a request of `user`, and keeps its `Idempotency-Key` if it has one.

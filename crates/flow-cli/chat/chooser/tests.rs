@@ -37,7 +37,10 @@ fn check_payload(payload: &Value) -> Result<Vec<(String, Value)>, Refusal> {
         webhook,
         flow: &flow,
     };
-    check(&call, &success_response(&request.accept, payload))
+    check(
+        &Shape::of(&call),
+        &success_response(&request.accept, payload),
+    )
 }
 
 #[test]

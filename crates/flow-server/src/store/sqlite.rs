@@ -5,8 +5,12 @@
 //! own (a conflict fails that turn alone), and answers them all once `COMMIT` returned, which
 //! with `synchronous=FULL` means the write-ahead log reached the disk. So concurrent turns share
 //! one fsync (group commit) and a turn is never answered before it is durable.
-//! Reads go through a small pool of read-only connections on tokio's blocking threads; WAL lets
-//! them read while the writer writes.
+//! A checkpointer thread copies the log into the file twice a second, so that no commit waits
+//! for a checkpoint.
+//! Reads go to a few reader threads of the store's own, each with one read-only connection kept
+//! open (WAL lets them read while the writer writes): a fixed number of connections and threads,
+//! however many turns wait, so the schema is parsed once per connection and the memory of their
+//! page caches is bounded.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -18,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     ConversationKey, DueTimer, MessageRecord, OutboundDelivery, Pruned, Store, StoreError,
-    StoreResult, StoredConversation, StoredOutput, StoredTimer, TurnCommit,
+    StoreResult, StoredConversation, StoredOutput, StoredTimer, TurnCommit, TurnRead,
 };
 
 /// The schema, one migration per version; a database records the last one applied in its
@@ -72,8 +76,11 @@ const MIGRATIONS: &[&str] = &[
 /// The most writes taken into one transaction.
 const MAX_BATCH: usize = 512;
 
-/// Read connections kept open for reuse.
-const READERS: usize = 8;
+/// Reader threads, each with its connection.
+const READERS: usize = 4;
+
+/// A read for a reader thread: it runs on the thread's connection and sends its own result.
+type Read = Box<dyn FnOnce(&Connection) + Send>;
 
 /// A write for the writer thread. It runs inside the batch's transaction (or is given why there
 /// is none), and gives back what sends its result once the transaction's end is known.
@@ -112,7 +119,9 @@ pub struct SqliteStore {
 struct Shared {
     path: PathBuf,
     writes: mpsc::UnboundedSender<Write>,
-    readers: Mutex<Vec<Connection>>,
+    reads: std::sync::mpsc::Sender<Read>,
+    /// Dropped with the store, which stops the checkpointer.
+    _stop_checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -133,7 +142,30 @@ impl SqliteStore {
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.pragma_update(None, "foreign_keys", "OFF")?;
         writer.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The checkpointer thread copies the log into the file; commits never wait for it.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         migrate(&mut writer)?;
+        let (reads, read_queue) = std::sync::mpsc::channel::<Read>();
+        let read_queue = Arc::new(Mutex::new(read_queue));
+        for number in 0..READERS {
+            let reader = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            reader.busy_timeout(std::time::Duration::from_secs(5))?;
+            let queue = Arc::clone(&read_queue);
+            std::thread::Builder::new()
+                .name(format!("flowbot-sqlite-reader-{number}"))
+                .spawn(move || read_loop(&reader, &queue))
+                .map_err(|error| StoreError::Backend(format!("starting a reader: {error}")))?;
+        }
+        let checkpointer = Connection::open(path)?;
+        checkpointer.busy_timeout(std::time::Duration::from_secs(5))?;
+        let (stop_checkpoints, checkpoints_stopped) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("flowbot-sqlite-checkpointer".to_owned())
+            .spawn(move || checkpoint_loop(&checkpointer, &checkpoints_stopped))
+            .map_err(|error| StoreError::Backend(format!("starting the checkpointer: {error}")))?;
         let (writes, queue) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("flowbot-sqlite-writer".to_owned())
@@ -143,7 +175,8 @@ impl SqliteStore {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
                 writes,
-                readers: Mutex::new(Vec::new()),
+                reads,
+                _stop_checkpoints: stop_checkpoints,
             }),
         })
     }
@@ -169,42 +202,48 @@ impl SqliteStore {
         &self,
         query: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let shared = Arc::clone(&self.shared);
-        tokio::task::spawn_blocking(move || {
-            let reader = shared.take_reader()?;
-            let result = query(&reader);
-            shared.give_back(reader);
-            result
-        })
-        .await
-        .map_err(|error| StoreError::Backend(format!("a read stopped: {error}")))?
+        let (reply, answer) = oneshot::channel();
+        let read: Read = Box::new(move |reader| {
+            // The turn may have stopped waiting: nothing to tell.
+            let _ = reply.send(query(reader));
+        });
+        self.shared
+            .reads
+            .send(read)
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 }
 
-impl Shared {
-    fn take_reader(&self) -> StoreResult<Connection> {
-        let pooled = self
-            .readers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        match pooled {
-            Some(reader) => Ok(reader),
-            None => {
-                let reader = Connection::open_with_flags(
-                    &self.path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                reader.busy_timeout(std::time::Duration::from_secs(5))?;
-                Ok(reader)
+/// How often the checkpointer copies the write-ahead log into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The checkpointer thread: every [`CHECKPOINT_EVERY`], a passive checkpoint (it copies what
+/// no reader still needs and never blocks the writer), until the store is dropped. Off the
+/// writer's thread, a checkpoint's own fsync never delays a commit; SQLite starts the log
+/// over at the next commit after a complete one, so it does not grow without end.
+fn checkpoint_loop(connection: &Connection, stop: &std::sync::mpsc::Receiver<()>) {
+    loop {
+        match stop.recv_timeout(CHECKPOINT_EVERY) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(error) =
+                    connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                {
+                    tracing::warn!(%error, "a checkpoint of the SQLite log failed");
+                }
             }
+            _ => return,
         }
     }
+}
 
-    fn give_back(&self, reader: Connection) {
-        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
-        if readers.len() < READERS {
-            readers.push(reader);
+/// A reader thread: runs the reads queued for it until the store is dropped.
+fn read_loop(reader: &Connection, queue: &Mutex<std::sync::mpsc::Receiver<Read>>) {
+    loop {
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        match next {
+            Ok(read) => read(reader),
+            Err(_) => return,
         }
     }
 }
@@ -283,10 +322,10 @@ fn in_savepoint<T>(
     transaction: &Transaction<'_>,
     write: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    transaction.execute_batch("SAVEPOINT turn")?;
+    transaction.prepare_cached("SAVEPOINT turn")?.execute([])?;
     match write(transaction) {
         Ok(value) => {
-            transaction.execute_batch("RELEASE turn")?;
+            transaction.prepare_cached("RELEASE turn")?.execute([])?;
             Ok(value)
         }
         Err(error) => {
@@ -418,35 +457,61 @@ fn parse_state(state: &str) -> StoreResult<flow_runtime::Conversation> {
         .map_err(|error| StoreError::Backend(format!("reading a stored conversation: {error}")))
 }
 
+/// The conversation of `key`, if stored.
+fn load_on(reader: &Connection, key: &ConversationKey) -> StoreResult<Option<StoredConversation>> {
+    let row = reader
+        .prepare_cached(
+            "SELECT state, next_seq, created_at, updated_at FROM conversations \
+             WHERE bot = ?1 AND id = ?2",
+        )?
+        .query_row(params![key.bot, key.id.as_str()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, u64>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })
+        .optional()?;
+    row.map(|(state, next_seq, created_at, updated_at)| {
+        Ok(StoredConversation {
+            conversation: parse_state(&state)?,
+            next_seq,
+            created_at,
+            updated_at,
+        })
+    })
+    .transpose()
+}
+
+/// The record of message `message_id` of `key`, if it was answered.
+fn message_on(
+    reader: &Connection,
+    key: &ConversationKey,
+    message_id: &str,
+) -> StoreResult<Option<MessageRecord>> {
+    Ok(reader
+        .prepare_cached(
+            "SELECT m.first_seq, m.last_seq, m.status, m.notices FROM messages m \
+             JOIN conversations c ON c.conversation = m.conversation \
+             WHERE c.bot = ?1 AND c.id = ?2 AND m.message_id = ?3",
+        )?
+        .query_row(params![key.bot, key.id.as_str(), message_id], |row| {
+            Ok(MessageRecord {
+                message_id: message_id.to_owned(),
+                first_seq: row.get(0)?,
+                last_seq: row.get(1)?,
+                status: row.get(2)?,
+                notices: row.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
 impl Store for SqliteStore {
     async fn load(&self, key: &ConversationKey) -> StoreResult<Option<StoredConversation>> {
         let key = key.clone();
-        self.read(move |reader| {
-            let row = reader
-                .prepare_cached(
-                    "SELECT state, next_seq, created_at, updated_at FROM conversations \
-                     WHERE bot = ?1 AND id = ?2",
-                )?
-                .query_row(params![key.bot, key.id.as_str()], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, u64>(1)?,
-                        row.get::<_, i64>(2)?,
-                        row.get::<_, i64>(3)?,
-                    ))
-                })
-                .optional()?;
-            row.map(|(state, next_seq, created_at, updated_at)| {
-                Ok(StoredConversation {
-                    conversation: parse_state(&state)?,
-                    next_seq,
-                    created_at,
-                    updated_at,
-                })
-            })
-            .transpose()
-        })
-        .await
+        self.read(move |reader| load_on(reader, &key)).await
     }
 
     async fn message(
@@ -455,23 +520,24 @@ impl Store for SqliteStore {
         message_id: &str,
     ) -> StoreResult<Option<MessageRecord>> {
         let (key, message_id) = (key.clone(), message_id.to_owned());
+        self.read(move |reader| message_on(reader, &key, &message_id))
+            .await
+    }
+
+    async fn load_for_turn(
+        &self,
+        key: &ConversationKey,
+        message_id: Option<&str>,
+    ) -> StoreResult<TurnRead> {
+        let (key, message_id) = (key.clone(), message_id.map(str::to_owned));
+        // One trip to a reader thread, not two.
         self.read(move |reader| {
-            Ok(reader
-                .prepare_cached(
-                    "SELECT m.first_seq, m.last_seq, m.status, m.notices FROM messages m \
-                     JOIN conversations c ON c.conversation = m.conversation \
-                     WHERE c.bot = ?1 AND c.id = ?2 AND m.message_id = ?3",
-                )?
-                .query_row(params![key.bot, key.id.as_str(), message_id], |row| {
-                    Ok(MessageRecord {
-                        message_id: message_id.clone(),
-                        first_seq: row.get(0)?,
-                        last_seq: row.get(1)?,
-                        status: row.get(2)?,
-                        notices: row.get(3)?,
-                    })
-                })
-                .optional()?)
+            if let Some(message_id) = &message_id {
+                if let Some(record) = message_on(reader, &key, message_id)? {
+                    return Ok(TurnRead::Answered(record));
+                }
+            }
+            Ok(TurnRead::Stored(load_on(reader, &key)?))
         })
         .await
     }

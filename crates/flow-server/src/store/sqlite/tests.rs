@@ -511,4 +511,52 @@ fn a_database_of_a_newer_schema_is_refused_with_a_message_saying_so() {
     assert!(message.contains("run a newer flowbot"), "{message}");
 }
 
+#[tokio::test]
+async fn a_turn_reads_its_answered_message_or_else_its_conversation_in_one_go() {
+    let (_dir, store) = new_store();
+    let mut first = with_outputs(turn("c-1", 0, 1_000).await, 1..=2);
+    first.message = Some(message_record("m-1", 1, 2));
+    store.commit(first).await.unwrap();
+
+    match store.load_for_turn(&key("c-1"), Some("m-1")).await.unwrap() {
+        TurnRead::Answered(record) => assert_eq!(record, message_record("m-1", 1, 2)),
+        TurnRead::Stored(_) => panic!("an answered message reads as new"),
+    }
+    for message_id in [Some("m-2"), None] {
+        match store.load_for_turn(&key("c-1"), message_id).await.unwrap() {
+            TurnRead::Stored(Some(stored)) => assert_eq!(stored.next_seq, 3),
+            other => panic!("{message_id:?}: {other:?}"),
+        }
+    }
+    match store.load_for_turn(&key("c-2"), Some("m-1")).await.unwrap() {
+        TurnRead::Stored(None) => {}
+        other => panic!("a message of another conversation was found: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_checkpointer_copies_the_log_into_the_file_while_the_store_runs() {
+    let (dir, store) = new_store();
+    let path = dir.path().join("flowbot.db");
+    let before = std::fs::metadata(&path).unwrap().len();
+    for number in 0..200 {
+        let commit = with_outputs(turn(&format!("c-{number}"), 0, 1_000).await, 1..=4);
+        store.commit(commit).await.unwrap();
+    }
+    // Commits never checkpoint (the writer's autocheckpoint is off): only the checkpointer
+    // thread makes the file itself grow.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::metadata(&path).unwrap().len() <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file never grew: no checkpoint ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        store.load(&key("c-199")).await.unwrap().unwrap().next_seq,
+        5
+    );
+}
+
 crate::store::contract::contract_tests!(super::new_store());
