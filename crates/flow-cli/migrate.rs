@@ -27,7 +27,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .build()?;
     let applied = runtime
         .block_on(flow_server::store::migrate(&args.store))
-        .with_context(|| format!("migrating the store {}", redact(&args.store)))?;
+        .with_context(|| {
+            format!(
+                "migrating the store {}",
+                flow_server::store::redacted_url(&args.store)
+            )
+        })?;
     let mut text = String::new();
     if applied.is_empty() {
         text.push_str("the store is up to date: no migration to apply\n");
@@ -37,33 +42,4 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     crate::output::print(&text)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.split_once('@') {
-        Some((user, host)) if user.contains(':') => {
-            let name = user.split(':').next().unwrap_or_default();
-            format!("{scheme}://{name}:***@{host}")
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn a_password_in_the_url_is_not_shown() {
-        assert_eq!(
-            redact("postgres://flowbot:s3cret@db/flowbot"),
-            "postgres://flowbot:***@db/flowbot"
-        );
-        assert_eq!(redact("postgres://flowbot@db/x"), "postgres://flowbot@db/x");
-        assert_eq!(redact("sqlite:flowbot.db"), "sqlite:flowbot.db");
-    }
 }

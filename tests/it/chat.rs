@@ -585,3 +585,27 @@ fn vars_show_objects_in_the_payloads_key_order() {
         "{stdout}"
     );
 }
+
+#[test]
+fn terminal_shows_the_idempotency_key_a_step_sends_one_per_message() {
+    let mut chat = terminal(&["tests/flows/idempotency.yaml"], false);
+    let mut keys = Vec::new();
+    for order in ["A7", "B8"] {
+        chat.exp_string("Order number?").unwrap();
+        chat.exp_string("you>").unwrap();
+        chat.send_line(order).unwrap();
+        chat.exp_string(&format!("POST https://crm.example.com/orders/{order}"))
+            .unwrap();
+        let (_, shown) = chat.exp_regex("Idempotency-Key: [0-9a-f]{64}").unwrap();
+        keys.push(shown);
+        chat.exp_string("choice>").unwrap();
+        chat.send_line("1").unwrap();
+        chat.exp_string("payload>").unwrap();
+        chat.send_line(r#"{"ok": true}"#).unwrap();
+        chat.exp_string(&format!("bot: Order {order} noted."))
+            .unwrap();
+    }
+    assert_ne!(keys[0], keys[1], "each message's request has its own key");
+    chat.send_line("/quit").unwrap();
+    chat.exp_eof().unwrap();
+}

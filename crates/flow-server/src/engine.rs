@@ -34,7 +34,7 @@ use crate::error::ApiError;
 use crate::metrics;
 use crate::store::{
     ConversationKey, MessageRecord, Store, StoreError, StoredConversation, StoredOutput,
-    StoredTimer, TurnCommit,
+    StoredTimer, TurnCommit, TurnRead,
 };
 use crate::wire;
 
@@ -385,15 +385,17 @@ impl<S: Store> Engine<S> {
             Entry::Message { message_id, .. } => message_id.as_deref(),
             _ => None,
         };
-        // The replay check and the load together: one query on a database.
-        let (record, stored) = self.store.turn_start(&key, message_id).await?;
-        if let Some(record) = record {
-            let answer = self.replay(&key, &record).await?;
-            return Ok(Attempt::Done {
-                answer,
-                released: false,
-            });
-        }
+        // The replay check and the load together: one query where the store can.
+        let stored = match self.store.load_for_turn(&key, message_id).await? {
+            TurnRead::Answered(record) => {
+                let answer = self.replay(&key, &record).await?;
+                return Ok(Attempt::Done {
+                    answer,
+                    released: false,
+                });
+            }
+            TurnRead::Stored(stored) => stored,
+        };
         let running = self.running();
         let is_timer = matches!(entry, Entry::Timer(_));
         let message_id = match &entry {

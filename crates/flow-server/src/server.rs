@@ -169,7 +169,8 @@ async fn serve_on<S: Store>(
         )));
     }
     tokio::spawn(reload_on_hangup(Arc::clone(&state)));
-    tracing::info!(%address, store = %config.store, public_bots = ?config.public_bots, "flowbot serve is listening");
+    let store = crate::store::redacted_url(&config.store);
+    tracing::info!(%address, %store, public_bots = ?config.public_bots, "flowbot serve is listening");
     // One write, so that a supervisor or a test reading the line never sees half of it
     // (`eprintln!` writes an unbuffered stderr in pieces).
     let line = format!("flowbot serve: listening on http://{address}\n");

@@ -149,6 +149,15 @@ pub struct TurnCommit {
     pub lease_owner: Option<String>,
 }
 
+/// What a turn finds before it runs: its message answered already, or the conversation.
+#[derive(Debug, Clone)]
+pub enum TurnRead {
+    /// The message was answered: its record, to answer it again.
+    Answered(MessageRecord),
+    /// The message is new (or has no id): the conversation, if stored.
+    Stored(Option<StoredConversation>),
+}
+
 /// What pruning took out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {
@@ -209,24 +218,20 @@ pub trait Store: Send + Sync + 'static {
         message_id: &str,
     ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
 
-    /// What a turn starts from: the record of its message `message_id` (when it has one and it
-    /// was answered) and the conversation, read together (one query, or one trip to a reader,
-    /// where the backend can).
-    fn turn_start(
+    /// What a turn for `message_id` reads first: the message's record if it was answered,
+    /// otherwise the conversation. A backend may read both at once; this default asks twice.
+    fn load_for_turn(
         &self,
         key: &ConversationKey,
         message_id: Option<&str>,
-    ) -> impl Future<Output = StoreResult<(Option<MessageRecord>, Option<StoredConversation>)>> + Send
-    {
+    ) -> impl Future<Output = StoreResult<TurnRead>> + Send {
         async move {
-            let record = async {
-                match message_id {
-                    Some(message_id) => self.message(key, message_id).await,
-                    None => Ok(None),
+            if let Some(message_id) = message_id {
+                if let Some(record) = self.message(key, message_id).await? {
+                    return Ok(TurnRead::Answered(record));
                 }
-            };
-            let (record, stored) = tokio::join!(record, self.load(key));
-            Ok((record?, stored?))
+            }
+            Ok(TurnRead::Stored(self.load(key).await?))
         }
     }
 
@@ -326,6 +331,23 @@ pub async fn migrate(url: &str) -> StoreResult<Vec<usize>> {
             .await
             .map_err(|error| StoreError::Backend(format!("migrating stopped: {error}")))?,
         StoreUrl::Postgres(url) => postgres::PostgresStore::migrate_url(&url).await,
+    }
+}
+
+/// `url` with the password of its user part masked (`postgres://flowbot:***@db/flowbot`), for
+/// logs and messages.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The user part ends at the last `@` before the host's path.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) if rest[..at].contains(':') => {
+            let user = rest[..at].split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***{}", &rest[at..])
+        }
+        _ => url.to_owned(),
     }
 }
 

@@ -821,3 +821,34 @@ async fn a_public_bot_is_served_without_a_token_while_v1_asks_for_one() {
     let body: Value = serde_json::from_slice(&refused.bytes().await.unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
 }
+
+#[test]
+fn an_unreachable_postgresql_stops_the_start_with_a_clear_error_and_no_password() {
+    let dir = scratch("pg-unreachable");
+    std::fs::write(dir.join("flows/timers.yaml"), TIMERS_FLOW).unwrap();
+    // A loopback port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let store = format!("postgres://flowbot:hunter2@127.0.0.1:{port}/flowbot");
+    let log = match Serve::try_start_on(&dir, &store, &[], &[]) {
+        Err(log) => log,
+        Ok(_) => panic!("flowbot serve started without its database"),
+    };
+    assert!(
+        log.contains("error: opening the store: the store failed: postgresql"),
+        "{log}"
+    );
+    assert!(log.contains("refused"), "{log}");
+    assert!(!log.contains("hunter2"), "{log}");
+    let migrate = crate::support::flowbot()
+        .args(["migrate", "--store", &store])
+        .output()
+        .unwrap();
+    assert_eq!(migrate.status.code(), Some(2));
+    let message = crate::support::text(&migrate.stderr);
+    assert!(message.contains("flowbot:***@127.0.0.1"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+}

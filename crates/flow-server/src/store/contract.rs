@@ -2,7 +2,7 @@
 //! SQLite and the PostgreSQL tests run every check here on their own backend
 //! ([`contract_tests!`]), so both keep the same contract.
 
-use super::{ConversationKey, Store, StoreError, StoredTimer};
+use super::{ConversationKey, Store, StoreError, StoredTimer, TurnRead};
 use crate::store::sqlite::tests::{key, message_record, seqs, turn, with_outputs};
 
 /// A commit is loaded back with its state, its next `seq` and its times.
@@ -59,7 +59,7 @@ pub(crate) async fn a_commit_at_another_revision_is_a_conflict_that_stores_nothi
 }
 
 /// The message record and the outputs of a commit are read back, by range and up to a limit;
-/// `turn_start` gives the record and the conversation together.
+/// `load_for_turn` gives the record of an answered message, or else the conversation.
 pub(crate) async fn messages_and_outputs_are_read_back(store: impl Store) {
     let mut commit = with_outputs(turn("c-1", 0, 1).await, 1..=4);
     commit.message = Some(message_record("m1", 1, 4));
@@ -75,11 +75,20 @@ pub(crate) async fn messages_and_outputs_are_read_back(store: impl Store) {
         seqs(&store.outputs(&key("c-1"), 2, u64::MAX, 1).await.unwrap()),
         [2]
     );
-    let (record, stored) = store.turn_start(&key("c-1"), Some("m1")).await.unwrap();
-    assert_eq!(record, Some(message_record("m1", 1, 4)));
-    assert_eq!(stored.unwrap().next_seq, 5);
-    let (record, stored) = store.turn_start(&key("c-2"), Some("m1")).await.unwrap();
-    assert!(record.is_none() && stored.is_none());
+    match store.load_for_turn(&key("c-1"), Some("m1")).await.unwrap() {
+        TurnRead::Answered(record) => assert_eq!(record, message_record("m1", 1, 4)),
+        other => panic!("an answered message reads as {other:?}"),
+    }
+    for message_id in [Some("m2"), None] {
+        match store.load_for_turn(&key("c-1"), message_id).await.unwrap() {
+            TurnRead::Stored(Some(stored)) => assert_eq!(stored.next_seq, 5),
+            other => panic!("{message_id:?}: {other:?}"),
+        }
+    }
+    match store.load_for_turn(&key("c-2"), Some("m1")).await.unwrap() {
+        TurnRead::Stored(None) => {}
+        other => panic!("a message of another conversation was found: {other:?}"),
+    }
 }
 
 /// Delete takes the conversation with everything beside it, and nothing else.

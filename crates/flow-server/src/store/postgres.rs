@@ -26,7 +26,7 @@ use tokio_postgres::NoTls;
 
 use super::{
     ConversationKey, DueTimer, MessageRecord, OutboundDelivery, Pruned, Store, StoreError,
-    StoreResult, StoredConversation, StoredOutput, StoredTimer, TurnCommit,
+    StoreResult, StoredConversation, StoredOutput, StoredTimer, TurnCommit, TurnRead,
 };
 
 /// The schema, one migration per version; `schema_migrations` records those applied. Append,
@@ -416,11 +416,11 @@ impl Store for PostgresStore {
     }
 
     /// One query for the message record and the conversation.
-    async fn turn_start(
+    async fn load_for_turn(
         &self,
         key: &ConversationKey,
         message_id: Option<&str>,
-    ) -> StoreResult<(Option<MessageRecord>, Option<StoredConversation>)> {
+    ) -> StoreResult<TurnRead> {
         let client = self.pool.get().await?;
         let query = client
             .prepare_cached(
@@ -435,25 +435,23 @@ impl Store for PostgresStore {
             .query_opt(&query, &[&key.bot, &key.id.as_str(), &message_id])
             .await?
         else {
-            return Ok((None, None));
+            return Ok(TurnRead::Stored(None));
         };
-        let record = match (message_id, row.get::<_, Option<i64>>(4)) {
-            (Some(message_id), Some(first_seq)) => Some(MessageRecord {
+        if let (Some(message_id), Some(first_seq)) = (message_id, row.get::<_, Option<i64>>(4)) {
+            return Ok(TurnRead::Answered(MessageRecord {
                 message_id: message_id.to_owned(),
                 first_seq: first_seq as u64,
                 last_seq: row.get::<_, i64>(5) as u64,
                 status: row.get(6),
                 notices: row.get(7),
-            }),
-            _ => None,
-        };
-        let stored = StoredConversation {
+            }));
+        }
+        Ok(TurnRead::Stored(Some(StoredConversation {
             conversation: parse_state(row.get(0))?,
             next_seq: row.get::<_, i64>(1) as u64,
             created_at: row.get(2),
             updated_at: row.get(3),
-        };
-        Ok((record, Some(stored)))
+        })))
     }
 
     async fn outputs(

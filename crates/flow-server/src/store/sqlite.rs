@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     ConversationKey, DueTimer, MessageRecord, OutboundDelivery, Pruned, Store, StoreError,
-    StoreResult, StoredConversation, StoredOutput, StoredTimer, TurnCommit,
+    StoreResult, StoredConversation, StoredOutput, StoredTimer, TurnCommit, TurnRead,
 };
 
 /// The schema, one migration per version; a database records the last one applied in its
@@ -524,19 +524,20 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn turn_start(
+    async fn load_for_turn(
         &self,
         key: &ConversationKey,
         message_id: Option<&str>,
-    ) -> StoreResult<(Option<MessageRecord>, Option<StoredConversation>)> {
+    ) -> StoreResult<TurnRead> {
         let (key, message_id) = (key.clone(), message_id.map(str::to_owned));
         // One trip to a reader thread, not two.
         self.read(move |reader| {
-            let record = match &message_id {
-                Some(message_id) => message_on(reader, &key, message_id)?,
-                None => None,
-            };
-            Ok((record, load_on(reader, &key)?))
+            if let Some(message_id) = &message_id {
+                if let Some(record) = message_on(reader, &key, message_id)? {
+                    return Ok(TurnRead::Answered(record));
+                }
+            }
+            Ok(TurnRead::Stored(load_on(reader, &key)?))
         })
         .await
     }

@@ -369,27 +369,6 @@ async fn delete_and_prune_remove_what_they_say() {
 }
 
 #[tokio::test]
-async fn turn_start_reads_the_message_record_and_the_conversation_together() {
-    let schema = schema!("turn_start_reads_the_message_record_and_the_conversation_together");
-    let store = schema.store().await;
-    assert!(matches!(
-        store.turn_start(&key("ada"), Some("m1")).await.unwrap(),
-        (None, None)
-    ));
-    let mut first = with_outputs(turn("ada", 0, 5).await, 1..=2);
-    first.message = Some(message_record("m1", 1, 2));
-    store.commit(first).await.unwrap();
-    let (record, stored) = store.turn_start(&key("ada"), Some("m1")).await.unwrap();
-    assert_eq!(record, Some(message_record("m1", 1, 2)));
-    assert_eq!(stored.unwrap().next_seq, 3);
-    for message_id in [Some("m2"), None] {
-        let (record, stored) = store.turn_start(&key("ada"), message_id).await.unwrap();
-        assert_eq!(record, None, "{message_id:?}");
-        assert_eq!(stored.unwrap().conversation.revision(), 1);
-    }
-}
-
-#[tokio::test]
 async fn a_commit_gives_its_lease_back_whether_it_stores_or_conflicts() {
     let schema = schema!("a_commit_gives_its_lease_back_whether_it_stores_or_conflicts");
     let (store, other) = (schema.store().await, schema.store().await);

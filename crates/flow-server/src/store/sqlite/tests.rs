@@ -452,6 +452,24 @@ fn open_url_refuses_another_scheme_or_no_path() {
 }
 
 #[test]
+fn a_password_in_a_store_url_is_masked() {
+    use crate::store::redacted_url;
+    assert_eq!(
+        redacted_url("postgres://flowbot:s3cr@t@db:5432/flowbot?sslmode=disable"),
+        "postgres://flowbot:***@db:5432/flowbot?sslmode=disable"
+    );
+    assert_eq!(
+        redacted_url("postgres://flowbot@db/x"),
+        "postgres://flowbot@db/x"
+    );
+    assert_eq!(
+        redacted_url("postgresql://db/x?user=a"),
+        "postgresql://db/x?user=a"
+    );
+    assert_eq!(redacted_url("sqlite:flowbot.db"), "sqlite:flowbot.db");
+}
+
+#[test]
 fn a_store_url_names_sqlite_or_postgresql() {
     use crate::store::StoreUrl;
     assert_eq!(
