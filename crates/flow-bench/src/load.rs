@@ -89,37 +89,15 @@ pub struct Measurement {
     pub server_webhook_mean_us: f64,
 }
 
-/// The JSON line `flow-bench serve` prints.
+/// The JSON line `flow-bench serve` prints: the empty store's measurement, its keys at the top
+/// level, and the rest of the run.
 #[derive(Debug, Serialize)]
 pub struct LoadReport {
-    /// Durable turns per second on the empty store.
-    pub turns_per_s: f64,
-    /// Median turn, in microseconds.
-    pub turn_p50_us: u64,
-    /// 99th percentile turn, in microseconds.
-    pub turn_p99_us: u64,
-    /// Plain `GET /healthz` requests per second.
-    pub baseline_requests_per_s: f64,
-    /// `turns_per_s / baseline_requests_per_s`.
-    pub ratio: f64,
-    /// Bytes the SQLite file grew by per conversation waiting at the first question.
+    /// The measurement on the empty store.
+    #[serde(flatten)]
+    pub empty: Measurement,
+    /// Bytes the store grew by per conversation waiting at the first question.
     pub disk_bytes_per_conversation: f64,
-    /// The server's peak resident memory, in MiB: with the stored conversations when there are.
-    pub server_peak_rss_mb: f64,
-    /// The server process's CPU time per durable turn, in microseconds.
-    pub server_cpu_us_per_turn: f64,
-    /// The server process's CPU time per `GET /healthz`, in microseconds.
-    pub server_cpu_us_per_request: f64,
-    /// PostgreSQL's CPU per turn, in microseconds, when it runs on this machine.
-    pub database_cpu_us_per_turn: f64,
-    /// The server's threads at the end of the empty-store measurement.
-    pub server_threads: u64,
-    /// The server's mean turn, lock to commit, in microseconds.
-    pub server_turn_mean_us: f64,
-    /// The server's mean commit, in microseconds.
-    pub server_commit_mean_us: f64,
-    /// The server's mean webhook step, in microseconds.
-    pub server_webhook_mean_us: f64,
     /// Conversations stored for the second measurement.
     pub stored: usize,
     /// The second measurement, with `stored` conversations; absent when `stored` is 0.
@@ -230,20 +208,8 @@ fn run_on(
     }
 
     let report = LoadReport {
-        turns_per_s: empty.turns_per_s,
-        turn_p50_us: empty.turn_p50_us,
-        turn_p99_us: empty.turn_p99_us,
-        baseline_requests_per_s: empty.baseline_requests_per_s,
-        ratio: empty.ratio,
+        empty,
         disk_bytes_per_conversation,
-        server_peak_rss_mb: with_stored.map_or(empty.server_peak_rss_mb, |m| m.server_peak_rss_mb),
-        server_cpu_us_per_turn: empty.server_cpu_us_per_turn,
-        server_cpu_us_per_request: empty.server_cpu_us_per_request,
-        database_cpu_us_per_turn: empty.database_cpu_us_per_turn,
-        server_threads: empty.server_threads,
-        server_turn_mean_us: empty.server_turn_mean_us,
-        server_commit_mean_us: empty.server_commit_mean_us,
-        server_webhook_mean_us: empty.server_webhook_mean_us,
         stored: plan.stored,
         stored_ratio: with_stored.map(|m| ratio(m.turns_per_s, empty.turns_per_s)),
         with_stored,
@@ -653,39 +619,39 @@ fn table(report: &LoadReport) -> String {
         format!("flowbot serve, {} x {}", report.store, report.instances),
         format!("c={}", report.concurrency),
         "durable turns per second",
-        report.turns_per_s,
+        report.empty.turns_per_s,
         "GET /healthz per second (baseline)",
-        report.baseline_requests_per_s,
+        report.empty.baseline_requests_per_s,
         "ratio",
-        report.ratio,
+        report.empty.ratio,
         "turn p50 (µs)",
-        report.turn_p50_us,
+        report.empty.turn_p50_us,
         "turn p99 (µs)",
-        report.turn_p99_us,
+        report.empty.turn_p99_us,
         "disk bytes per conversation at 1st question",
         report.disk_bytes_per_conversation,
         "server peak RSS (MiB)",
-        report.server_peak_rss_mb,
+        report.empty.server_peak_rss_mb,
     );
     table.push_str(&format!(
         "{:<44} {:>12.1}\n{:<44} {:>12.1}\n{:<44} {:>12.1}\n{:<44} {:>12}\n",
         "server CPU per turn (µs)",
-        report.server_cpu_us_per_turn,
+        report.empty.server_cpu_us_per_turn,
         "server CPU per GET /healthz (µs)",
-        report.server_cpu_us_per_request,
+        report.empty.server_cpu_us_per_request,
         "PostgreSQL's CPU per turn (µs)",
-        report.database_cpu_us_per_turn,
+        report.empty.database_cpu_us_per_turn,
         "server threads",
-        report.server_threads,
+        report.empty.server_threads,
     ));
     table.push_str(&format!(
         "{:<44} {:>12.0}\n{:<44} {:>12.0}\n{:<44} {:>12.0}\n",
         "server's mean turn, lock to commit (µs)",
-        report.server_turn_mean_us,
+        report.empty.server_turn_mean_us,
         "server's mean commit (µs)",
-        report.server_commit_mean_us,
+        report.empty.server_commit_mean_us,
         "server's mean webhook step (µs)",
-        report.server_webhook_mean_us,
+        report.empty.server_webhook_mean_us,
     ));
     if let (Some(stored), Some(stored_ratio)) = (&report.with_stored, report.stored_ratio) {
         table.push_str(&format!(

@@ -576,11 +576,22 @@ async fn api_message(client: &reqwest::Client, url: &str) -> Value {
     serde_json::from_str(&response.text().await.unwrap()).unwrap()
 }
 
+/// A shop bot `shop-NAME` in `dir/flows/NAME.yaml` for each `(NAME, URL)`, fetching its
+/// products from URL.
+fn write_shop_bots(dir: &std::path::Path, targets: &[(&str, String)]) {
+    for (name, url) in targets {
+        let flow = std::fs::read_to_string(shop_flow(dir, url)).unwrap();
+        std::fs::remove_file(dir.join("flows/shop.yaml")).unwrap();
+        let flow = flow.replace("bot: shop", &format!("bot: shop-{name}"));
+        std::fs::write(dir.join(format!("flows/{name}.yaml")), flow).unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_to_a_local_address_is_blocked_stored_and_the_bot_goes_on() {
     let dir = scratch("blocked");
     let stub = Stub::start();
-    for (name, url) in [
+    let targets = [
         ("loopback", stub.url("/products")),
         (
             "localhost",
@@ -600,12 +611,8 @@ async fn a_webhook_to_a_local_address_is_blocked_stored_and_the_bot_goes_on() {
             "metadata",
             "http://169.254.169.254/latest/meta-data".to_owned(),
         ),
-    ] {
-        let flow = std::fs::read_to_string(shop_flow(&dir, &url)).unwrap();
-        std::fs::remove_file(dir.join("flows/shop.yaml")).unwrap();
-        let flow = flow.replace("bot: shop", &format!("bot: shop-{name}"));
-        std::fs::write(dir.join(format!("flows/{name}.yaml")), flow).unwrap();
-    }
+    ];
+    write_shop_bots(&dir, &targets);
     let serve = Serve::start(&dir, &[], &[]);
     let api = Api::new();
     for name in [
@@ -651,7 +658,7 @@ async fn allow_listed_targets_go_through_and_a_redirect_to_a_private_address_is_
     // 169.254.169.254 are left out: tests listen on 127.0.0.1 only and call no other address.
     let dir = scratch("allowed");
     let stub = Stub::start();
-    for (name, url) in [
+    let targets = [
         ("loopback", stub.url("/products")),
         (
             "localhost",
@@ -663,12 +670,8 @@ async fn allow_listed_targets_go_through_and_a_redirect_to_a_private_address_is_
                 .replace("127.0.0.1", "[::ffff:127.0.0.1]"),
         ),
         ("redirect", stub.url("/redirect-private")),
-    ] {
-        let flow = std::fs::read_to_string(shop_flow(&dir, &url)).unwrap();
-        std::fs::remove_file(dir.join("flows/shop.yaml")).unwrap();
-        let flow = flow.replace("bot: shop", &format!("bot: shop-{name}"));
-        std::fs::write(dir.join(format!("flows/{name}.yaml")), flow).unwrap();
-    }
+    ];
+    write_shop_bots(&dir, &targets);
     let allow = [
         "--allow-webhook",
         "127.0.0.1",

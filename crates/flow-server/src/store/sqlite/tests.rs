@@ -103,42 +103,6 @@ async fn a_new_file_gets_every_migration_and_a_reopened_one_keeps_its_conversati
 }
 
 #[tokio::test]
-async fn a_commit_then_a_load_gives_the_state_next_seq_and_times() {
-    let (_dir, store) = new_store();
-    assert!(store.load(&key("c-1")).await.unwrap().is_none());
-    store
-        .commit(with_outputs(turn("c-1", 0, 1_000).await, 1..=2))
-        .await
-        .unwrap();
-    let first = store.load(&key("c-1")).await.unwrap().unwrap();
-    assert_eq!(first.conversation.cursor().as_str(), "ask");
-    assert_eq!(first.conversation.revision(), 1);
-    assert_eq!(first.next_seq, 3);
-    assert_eq!((first.created_at, first.updated_at), (1_000, 1_000));
-
-    store
-        .commit(with_outputs(turn("c-1", 1, 2_000).await, 3..=3))
-        .await
-        .unwrap();
-    let second = store.load(&key("c-1")).await.unwrap().unwrap();
-    assert_eq!(second.conversation.revision(), 2);
-    assert_eq!(second.next_seq, 4);
-    assert_eq!((second.created_at, second.updated_at), (1_000, 2_000));
-}
-
-#[tokio::test]
-async fn the_same_id_under_another_bot_is_another_conversation() {
-    let (_dir, store) = new_store();
-    store.commit(turn("c-1", 0, 1_000).await).await.unwrap();
-    let other = ConversationKey::new("other", "c-1");
-    assert!(store.load(&other).await.unwrap().is_none());
-    let mut commit = turn("c-1", 0, 1_000).await;
-    commit.key = other.clone();
-    store.commit(commit).await.unwrap();
-    assert!(store.load(&other).await.unwrap().is_some());
-}
-
-#[tokio::test]
 async fn a_stale_commit_is_a_conflict_that_stores_nothing_while_the_rest_of_its_batch_lands() {
     let (dir, store) = new_store();
     store
