@@ -121,6 +121,9 @@ enum Entry {
         text: String,
         message_id: Option<String>,
         variables: Option<serde_json::Map<String, Value>>,
+        /// Whether the message may start a conversation that is not stored (the public
+        /// endpoints' may not: only their start makes one).
+        may_create: bool,
     },
     /// An explicit start.
     Start {
@@ -222,6 +225,24 @@ impl<S: Store> Engine<S> {
             text,
             message_id,
             variables,
+            may_create: true,
+        };
+        self.spawn_turn(key, entry).await
+    }
+
+    /// A user's message to a conversation that must be stored already: `unknown_conversation`
+    /// otherwise, judged in the turn (no second read of the conversation before it).
+    pub async fn message_to_stored(
+        self: &Arc<Self>,
+        key: ConversationKey,
+        text: String,
+        message_id: Option<String>,
+    ) -> Result<Answer, ApiError> {
+        let entry = Entry::Message {
+            text,
+            message_id,
+            variables: None,
+            may_create: false,
         };
         self.spawn_turn(key, entry).await
     }
@@ -382,11 +403,15 @@ impl<S: Store> Engine<S> {
     ) -> Result<Attempt, ApiError> {
         let key = key.clone();
         let message_id = match &entry {
-            Entry::Message { message_id, .. } => message_id.as_deref(),
+            Entry::Message { message_id, .. } => message_id.clone(),
             _ => None,
         };
         // The replay check and the load together: one query where the store can.
-        let stored = match self.store.load_for_turn(&key, message_id).await? {
+        let stored = match self
+            .store
+            .load_for_turn(&key, message_id.as_deref())
+            .await?
+        {
             TurnRead::Answered(record) => {
                 let answer = self.replay(&key, &record).await?;
                 return Ok(Attempt::Done {
@@ -398,10 +423,6 @@ impl<S: Store> Engine<S> {
         };
         let running = self.running();
         let is_timer = matches!(entry, Entry::Timer(_));
-        let message_id = match &entry {
-            Entry::Message { message_id, .. } => message_id.clone(),
-            _ => None,
-        };
         let Some(ran) = self.run(&running, &key, stored, entry).await? else {
             return Ok(Attempt::Done {
                 answer: Answer {
@@ -460,6 +481,14 @@ impl<S: Store> Engine<S> {
                 }
                 let presets = self.presets(variables)?;
                 self.start_conversation(executor, key, presets).await?
+            }
+            Entry::Message {
+                may_create: false, ..
+            } if stored.is_none() => {
+                return Err(ApiError::UnknownConversation {
+                    bot: key.bot.clone(),
+                    id: key.id.to_string(),
+                });
             }
             Entry::Message {
                 text, variables, ..

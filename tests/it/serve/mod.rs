@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use support::{eventually, scratch, shop_flow, texts, Api, Reply, Serve, Stub};
+use support::{
+    assert_migrate_applies_once, eventually, scratch, shop_flow, texts, Api, Reply, Serve, Stub,
+};
 
 /// The flag that lets the shop reach the stub on loopback.
 const ALLOW_STUB: [&str; 2] = ["--allow-webhook", "127.0.0.1"];
@@ -587,21 +589,23 @@ fn write_shop_bots(dir: &std::path::Path, targets: &[(&str, String)]) {
     }
 }
 
+/// The stub's products as the loopback address, as `localhost` and as the IPv4-mapped IPv6
+/// address, by name: the targets that a server refuses and `--allow-webhook` lets through.
+fn loopback_targets(stub: &Stub) -> [(&'static str, String); 3] {
+    let url = stub.url("/products");
+    [
+        ("loopback", url.clone()),
+        ("localhost", url.replace("127.0.0.1", "localhost")),
+        ("mapped", url.replace("127.0.0.1", "[::ffff:127.0.0.1]")),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_to_a_local_address_is_blocked_stored_and_the_bot_goes_on() {
     let dir = scratch("blocked");
     let stub = Stub::start();
-    let targets = [
-        ("loopback", stub.url("/products")),
-        (
-            "localhost",
-            stub.url("/products").replace("127.0.0.1", "localhost"),
-        ),
-        (
-            "mapped",
-            stub.url("/products")
-                .replace("127.0.0.1", "[::ffff:127.0.0.1]"),
-        ),
+    let mut targets = loopback_targets(&stub).to_vec();
+    targets.extend([
         (
             "ipv6-loopback",
             stub.url("/products").replace("127.0.0.1", "[::1]"),
@@ -611,18 +615,11 @@ async fn a_webhook_to_a_local_address_is_blocked_stored_and_the_bot_goes_on() {
             "metadata",
             "http://169.254.169.254/latest/meta-data".to_owned(),
         ),
-    ];
+    ]);
     write_shop_bots(&dir, &targets);
     let serve = Serve::start(&dir, &[], &[]);
     let api = Api::new();
-    for name in [
-        "loopback",
-        "localhost",
-        "mapped",
-        "ipv6-loopback",
-        "private",
-        "metadata",
-    ] {
+    for (name, _) in &targets {
         let bot = format!("shop-{name}");
         api.message(&serve.base, &bot, "b-1", "hi", "m1")
             .await
@@ -658,19 +655,8 @@ async fn allow_listed_targets_go_through_and_a_redirect_to_a_private_address_is_
     // 169.254.169.254 are left out: tests listen on 127.0.0.1 only and call no other address.
     let dir = scratch("allowed");
     let stub = Stub::start();
-    let targets = [
-        ("loopback", stub.url("/products")),
-        (
-            "localhost",
-            stub.url("/products").replace("127.0.0.1", "localhost"),
-        ),
-        (
-            "mapped",
-            stub.url("/products")
-                .replace("127.0.0.1", "[::ffff:127.0.0.1]"),
-        ),
-        ("redirect", stub.url("/redirect-private")),
-    ];
+    let mut targets = loopback_targets(&stub).to_vec();
+    targets.push(("redirect", stub.url("/redirect-private")));
     write_shop_bots(&dir, &targets);
     let allow = [
         "--allow-webhook",
@@ -680,7 +666,7 @@ async fn allow_listed_targets_go_through_and_a_redirect_to_a_private_address_is_
     ];
     let serve = Serve::start(&dir, &allow, &[]);
     let api = Api::new();
-    for (number, name) in ["loopback", "localhost", "mapped"].into_iter().enumerate() {
+    for (number, (name, _)) in loopback_targets(&stub).iter().enumerate() {
         let bot = format!("shop-{name}");
         api.message(&serve.base, &bot, "a-1", "hi", "m1")
             .await
@@ -739,24 +725,7 @@ fn a_bad_allow_webhook_entry_stops_the_start() {
 fn flowbot_migrate_brings_a_sqlite_file_up_to_date_and_says_so() {
     let dir = scratch("migrate-sqlite");
     let store = format!("sqlite:{}", dir.join("flowbot.db").display());
-    let run = || {
-        crate::support::flowbot()
-            .args(["migrate", "--store", &store])
-            .output()
-            .unwrap()
-    };
-    let first = run();
-    assert!(
-        first.status.success(),
-        "{}",
-        crate::support::text(&first.stderr)
-    );
-    assert_eq!(crate::support::text(&first.stdout), "applied migration 1\n");
-    let again = run();
-    assert_eq!(
-        crate::support::text(&again.stdout),
-        "the store is up to date: no migration to apply\n"
-    );
+    assert_migrate_applies_once(&store);
     // The server starts on the migrated file.
     std::fs::write(dir.join("flows/timers.yaml"), TIMERS_FLOW).unwrap();
     let serve = Serve::start(&dir, &[], &[]);

@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_postgres::NoTls;
 
-use super::support::{eventually, scratch, shop_flow, texts, Api, Reply, Serve, Stub};
+use super::support::{
+    assert_migrate_applies_once, eventually, scratch, shop_flow, texts, Api, Reply, Serve, Stub,
+};
 use super::{load_messages, ALLOW_STUB, TIMERS_FLOW};
 
 const URL_VARIABLE: &str = "FLOWBOT_TEST_POSTGRES_URL";
@@ -403,24 +405,7 @@ async fn a_timer_fires_exactly_once_with_three_instances_running() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flowbot_migrate_applies_the_migrations_once_and_says_which() {
     let schema = schema!("flowbot_migrate_applies_the_migrations_once_and_says_which");
-    let run = || {
-        crate::support::flowbot()
-            .args(["migrate", "--store", &schema.url()])
-            .output()
-            .unwrap()
-    };
-    let first = run();
-    assert!(
-        first.status.success(),
-        "{}",
-        crate::support::text(&first.stderr)
-    );
-    assert_eq!(crate::support::text(&first.stdout), "applied migration 1\n");
-    let second = run();
-    assert_eq!(
-        crate::support::text(&second.stdout),
-        "the store is up to date: no migration to apply\n"
-    );
+    assert_migrate_applies_once(&schema.url());
     let refused = crate::support::flowbot()
         .args(["migrate", "--store", "mysql://flowbot@127.0.0.1/flowbot"])
         .output()

@@ -436,3 +436,26 @@ pub async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> boo
     }
     check()
 }
+
+/// `flowbot migrate --store STORE` on a new store applies migration 1 and says so, and a
+/// second run finds nothing to apply.
+pub fn assert_migrate_applies_once(store: &str) {
+    let run = || {
+        crate::support::flowbot()
+            .args(["migrate", "--store", store])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        crate::support::text(&first.stderr)
+    );
+    assert_eq!(crate::support::text(&first.stdout), "applied migration 1\n");
+    let again = run();
+    assert_eq!(
+        crate::support::text(&again.stdout),
+        "the store is up to date: no migration to apply\n"
+    );
+}

@@ -285,15 +285,9 @@ pub(super) async fn message<S: Store>(
     check_message(limits, &request.text, request.id.as_deref())?;
     // Only the public start makes a conversation: a message never creates one with an id the
     // client chose.
-    if state.engine.store().load(&key).await?.is_none() {
-        return Err(ApiError::UnknownConversation {
-            bot: key.bot.clone(),
-            id: key.id.to_string(),
-        });
-    }
     let answer = state
         .engine
-        .message(key, request.text, request.id, None)
+        .message_to_stored(key, request.text, request.id)
         .await?;
     Ok(answer_response(StatusCode::OK, answer))
 }

@@ -591,9 +591,10 @@ impl Store for PostgresStore {
                      AND (first.claimed_until IS NULL OR first.claimed_until <= $1) \
                      AND first.delivery = (SELECT MIN(other.delivery) FROM outbound other \
                                            WHERE other.conversation = first.conversation) \
-                   ORDER BY first.delivery LIMIT $2 FOR UPDATE SKIP LOCKED) due \
-                 WHERE o.delivery = due.delivery \
-                 RETURNING o.delivery, o.conversation, o.body, o.attempts",
+                   ORDER BY first.delivery LIMIT $2 FOR UPDATE SKIP LOCKED) due, \
+                 conversations c \
+                 WHERE o.delivery = due.delivery AND c.conversation = o.conversation \
+                 RETURNING o.delivery, c.bot, c.id, o.body, o.attempts",
             )
             .await?;
         let rows = client
@@ -602,22 +603,16 @@ impl Store for PostgresStore {
                 &[&now, &big(limit as u64), &now.saturating_add(self.claim_ms)],
             )
             .await?;
-        let mut deliveries = Vec::with_capacity(rows.len());
-        let keys = client
-            .prepare_cached("SELECT bot, id FROM conversations WHERE conversation = $1")
-            .await?;
-        for row in rows {
-            let conversation: i64 = row.get(1);
-            let Some(key) = client.query_opt(&keys, &[&conversation]).await? else {
-                continue;
-            };
-            deliveries.push(OutboundDelivery {
+        // The conversation's key comes with the claim: one statement, not one more per row.
+        let mut deliveries: Vec<OutboundDelivery> = rows
+            .into_iter()
+            .map(|row| OutboundDelivery {
                 delivery_id: row.get(0),
-                key: ConversationKey::new(key.get(0), key.get(1)),
-                body: row.get(2),
-                attempts: row.get::<_, i32>(3) as u32,
-            });
-        }
+                key: ConversationKey::new(row.get(1), row.get(2)),
+                body: row.get(3),
+                attempts: row.get::<_, i32>(4) as u32,
+            })
+            .collect();
         deliveries.sort_by_key(|delivery| delivery.delivery_id);
         Ok(deliveries)
     }
